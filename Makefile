@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# nf_ftpx: `make` builds the module for the running (or KVER=) kernel;
+# `make all-kernels` for every installed Debian kernel, each in build/<kver>/.
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PWD := $(shell pwd)
+KERNELS = $(shell scripts/kernels.sh 2>/dev/null)
+VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+MODSRC = Kbuild nf_ftpx
+
+.PHONY: all module all-kernels userspace unit fuzz check test demo clean \
+	sparse bench dkms-install
+
+all: module userspace
+
+module:
+	$(MAKE) -C $(KDIR) M=$(PWD) W=1 modules
+
+# One copy of the sources per kernel, so two builds never share objects.
+all-kernels:
+	@set -e; for k in $(KERNELS); do \
+		mkdir -p build/$$k/src; \
+		cp -a $(MODSRC) build/$$k/src/; \
+		$(MAKE) -s -C /lib/modules/$$k/build M=$(PWD)/build/$$k/src W=1 modules; \
+		cp build/$$k/src/nf_ftpx.ko build/$$k/nf_ftpx.ko; \
+		echo "built build/$$k/nf_ftpx.ko"; \
+	done
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(PWD) C=2 W=1 modules
+
+userspace:
+	$(MAKE) -C userspace
+
+unit:
+	$(MAKE) -C tests/unit check
+
+fuzz:
+	$(MAKE) -C tests/fuzz run SECONDS=$(or $(SECONDS),30)
+
+test:
+	tests/run.sh
+
+demo:
+	scripts/demo.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	rm -rf build
+	-$(MAKE) -C userspace clean
+	-$(MAKE) -C tests/unit clean
+	-$(MAKE) -C tests/fuzz clean

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Expectations for data connections.
+ *
+ * PORT/EPRT/227/229 each create one expectation: source pinned to the peer
+ * of whoever advertised the address, source port wildcard, destination the
+ * advertised endpoint as the peer will see it. The connection it admits is
+ * RELATED and carries helper "ftpx", so `ct helper "ftpx"` rules match it.
+ *
+ * Passive-range gating: for an encrypted session whose server has a passive
+ * range configured, one expectation per port of the range admits only the
+ * control client, only to the address it connected to. They are permanent
+ * (several data connections may use a port in turn) and go with the master.
+ */
+#include <net/netfilter/nf_nat_helper.h>
+
+#include "nf_ftpx.h"
+#include "config.h"
+
+static bool ftpx_addr_eq(const union nf_inet_addr *a, const u8 *b, u8 family)
+{
+	return !memcmp(a, b, family == AF_INET ? 4 : 16);
+}
+
+static struct nf_conntrack_helper *ftpx_ct_helper(const struct nf_conn *ct)
+{
+	return rcu_dereference(nfct_help(ct)->helper);
+}
+
+static void ftpx_refuse(struct nf_conn *ct, struct ftpx_session *s,
+			enum ftpx_stat why)
+{
+	ftpx_stat_inc(nf_ct_net(ct), why);
+	s->refused++;
+}
+
+int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
+		     enum ip_conntrack_info ctinfo, struct ftpx_session *s,
+		     const struct ftpx_match *m, struct ftpx_edit *edit)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
+	u8 family = nf_ct_l3num(ct);
+	/* the advertiser's own address, and the same seen through NAT */
+	const union nf_inet_addr *own = &ct->tuplehash[dir].tuple.src.u3;
+	const union nf_inet_addr *own_nat = &ct->tuplehash[!dir].tuple.dst.u3;
+	const union nf_inet_addr *daddr = own_nat;
+	struct net *net = nf_ct_net(ct);
+	union nf_inet_addr adv, addr;
+	struct nf_conntrack_expect *exp;
+	bool nat, rewrite;
+	__be16 port;
+	u16 newport;
+	int ret;
+
+	memset(&addr, 0, sizeof(addr));
+	if (m->kind == FTPX_K_229) {
+		addr = *own;
+	} else {
+		if (m->family != (family == AF_INET ? 4 : 6)) {
+			ftpx_refuse(ct, s, FTPX_STAT_REFUSED_BOUNCE);
+			return -EAFNOSUPPORT;
+		}
+		memcpy(&addr, m->addr, family == AF_INET ? 4 : 16);
+		if (!ftpx_addr_eq(own, m->addr, family) &&
+		    !ftpx_addr_eq(own_nat, m->addr, family)) {
+			/* FTP bounce: a third address, or a way into
+			 * networks the router protects. */
+			if (!READ_ONCE(ftpx_loose)) {
+				ftpx_refuse(ct, s, FTPX_STAT_REFUSED_BOUNCE);
+				net_info_ratelimited("refused %s to a third address\n",
+						     ftpx_kind_name(m->kind));
+				return -EPERM;
+			}
+			daddr = &addr;
+		}
+	}
+	if ((m->kind == FTPX_K_PORT || m->kind == FTPX_K_EPRT) &&
+	    m->port < 1024 && !READ_ONCE(ftpx_low_ports)) {
+		ftpx_refuse(ct, s, FTPX_STAT_REFUSED_LOWPORT);
+		return -EPERM;
+	}
+
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp) {
+		ftpx_stat_inc(net, FTPX_STAT_EXPECT_FAIL);
+		return -ENOMEM;
+	}
+	port = htons(m->port);
+	nf_ct_expect_init(exp, FTPX_CLASS_DATA, family,
+			  &ct->tuplehash[!dir].tuple.src.u3, daddr,
+			  IPPROTO_TCP, NULL, &port);
+	ftpx_exp_assign_helper(exp, ftpx_ct_helper(ct));
+
+	nat = ct->status & IPS_NAT_MASK;
+	rewrite = ftpx_nat_wanted(ct, dir, &adv);
+	newport = m->port;
+	if (nat) {
+		/* The data connection is NATed like its master; the port
+		 * on the router's side may have to differ. */
+		exp->saved_proto.tcp.port = exp->tuple.dst.u.tcp.port;
+		exp->dir = !dir;
+		exp->expectfn = nf_nat_follow_master;
+		newport = nf_nat_exp_find_port(exp, m->port);
+		ret = newport ? 0 : -EBUSY;
+	} else {
+		ret = nf_ct_expect_related(exp, 0);
+	}
+	if (ret) {
+		ftpx_stat_inc(net, FTPX_STAT_EXPECT_FAIL);
+		s->refused++;
+		nf_ct_expect_put(exp);
+		return ret;
+	}
+	s->expects++;
+	ftpx_stat_inc(net, FTPX_STAT_EXPECTS);
+
+	if (rewrite && m->kind == FTPX_K_229)
+		rewrite = newport != m->port;
+	else if (rewrite)
+		rewrite = newport != m->port ||
+			  memcmp(&adv, &addr, family == AF_INET ? 4 : 16);
+	if (rewrite && !edit) {
+		/* The field began in a segment already sent. */
+		ftpx_stat_inc(net, FTPX_STAT_REWRITE_FAIL);
+		net_info_ratelimited("%s split inside its address, not rewritten\n",
+				     ftpx_kind_name(m->kind));
+	} else if (rewrite) {
+		edit->rlen = ftpx_format(m->kind, family == AF_INET ? 4 : 6,
+					 (const u8 *)&adv, newport, edit->rep,
+					 sizeof(edit->rep));
+		if (!edit->rlen) {
+			nf_ct_unexpect_related(exp);
+			ftpx_stat_inc(net, FTPX_STAT_REWRITE_FAIL);
+			ret = -EINVAL;
+		}
+	}
+	nf_ct_expect_put(exp);
+	return ret;
+}
+
+void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
+{
+	const struct nf_conntrack_tuple *orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	u8 family = nf_ct_l3num(ct);
+	struct net *net = nf_ct_net(ct);
+	const struct ftpx_server *srv;
+	unsigned int port, max;
+
+	if (s->gated)
+		return;
+	s->gated = 1;
+	rcu_read_lock();
+	srv = ftpx_config_find(net, family, &reply->src.u3);
+	if (!srv || !srv->pasv_min)
+		goto out;
+	max = ftpx_ct_helper(ct)->expect_policy[FTPX_CLASS_GATE].max_expected;
+	for (port = srv->pasv_min; port <= srv->pasv_max; port++) {
+		struct nf_conntrack_expect *exp;
+		__be16 p = htons(port);
+
+		if (s->gates >= max ||
+		    atomic_inc_return(&ftpx_gate_total) >
+		    READ_ONCE(ftpx_gate_max_total)) {
+			if (s->gates < max)
+				atomic_dec(&ftpx_gate_total);
+			ftpx_stat_inc(net, FTPX_STAT_GATE_REFUSED);
+			net_info_ratelimited("passive range %u-%u exceeds the gate limits\n",
+					     srv->pasv_min, srv->pasv_max);
+			break;
+		}
+		exp = nf_ct_expect_alloc(ct);
+		if (!exp) {
+			atomic_dec(&ftpx_gate_total);
+			break;
+		}
+		/* Only the control client, only to where it connected. */
+		nf_ct_expect_init(exp, FTPX_CLASS_GATE, family, &orig->src.u3,
+				  &orig->dst.u3, IPPROTO_TCP, NULL, &p);
+		exp->flags = NF_CT_EXPECT_PERMANENT;
+		ftpx_exp_assign_helper(exp, ftpx_ct_helper(ct));
+		if (ct->status & IPS_NAT_MASK) {
+			exp->saved_proto.tcp.port = p;
+			exp->dir = IP_CT_DIR_ORIGINAL;
+			exp->expectfn = nf_nat_follow_master;
+		}
+		if (nf_ct_expect_related(exp, 0)) {
+			atomic_dec(&ftpx_gate_total);
+			ftpx_stat_inc(net, FTPX_STAT_GATE_REFUSED);
+		} else {
+			s->gates++;
+			ftpx_stat_inc(net, FTPX_STAT_GATE_EXPECTS);
+		}
+		nf_ct_expect_put(exp);
+	}
+out:
+	rcu_read_unlock();
+}

@@ -1,0 +1,38 @@
+# Kernel-log and taint checks, sourced by scripts/vm-run.sh (on the host, over a
+# whole run) and by tests/lib/runner.sh (in the guest, per test case), so both
+# judge a kernel log by the same rules.
+
+# Any of these in the kernel log fails the run or case, whatever its exit status.
+klog_patterns=(
+	'WARNING:' 'BUG:' 'Oops' 'general protection' 'Call Trace'
+	'Missing .* setup call'
+	'possible recursive locking' 'inconsistent lock state' 'circular locking'
+	'KASAN' 'UBSAN' 'kmemleak'
+)
+
+# klog_scan < LOG: print the offending lines; true if there are any.
+klog_scan() {
+	local args=() p
+	for p in "${klog_patterns[@]}"; do args+=(-e "$p"); done
+	grep -E "${args[@]}"
+}
+
+# Taint bits a test run is expected to set: loading our out-of-tree (O, bit 12),
+# unsigned (E, bit 13) modules. Everything else (W for a warning, D for an oops,
+# ...) counts.
+taint_expected=$(((1 << 12) | (1 << 13)))
+
+# taint_new BEFORE AFTER: print the unexpected bits AFTER adds to BEFORE.
+taint_new() {
+	echo $((($2 & ~$1) & ~taint_expected))
+}
+
+# taint_flags MASK: the letters the kernel uses for these bits (see
+# Documentation/admin-guide/tainted-kernels.rst), e.g. 512 -> W.
+taint_flags() {
+	local letters=PFSRMBUDAWCIOELKXTN s= i
+	for ((i = 0; i < ${#letters}; i++)); do
+		(($1 & (1 << i))) && s+=${letters:i:1}
+	done
+	echo "${s:-?}"
+}

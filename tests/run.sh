@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The project's one test command. It installs what is missing (scripts/deps.sh),
+# builds the module for every kernel scripts/kernels.sh lists plus the userspace
+# tools, runs the host unit tests, proves on one kernel that the harness fails a
+# run with a planted kernel warning, then boots each kernel once under qemu to
+# run the suite of tests/vm/*.sh (tests/lib/suite.sh). Every step and case
+# prints one PASS/FAIL/SKIP line; the last line totals them, and the exit status
+# is non-zero if anything failed.
+#
+# Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases;
+# FTPX_KERNELS="glob ..." only the matching kernels; FTPX_CASE_TIMEOUT (s, per
+# case) and FTPX_VM_TIMEOUT (s, per boot; default 1200); MAKE.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+make=${MAKE:-make}
+logs=$top/build/test-logs
+mkdir -p "$logs"
+
+pass=0 fail=0 skip=0
+failed=()
+
+# result VERDICT NAME: print and count one result of this script's own
+result() {
+	echo "$1: $2"
+	case "$1" in
+	PASS) pass=$((pass + 1)) ;;
+	FAIL) fail=$((fail + 1)); failed+=("$2") ;;
+	SKIP) skip=$((skip + 1)) ;;
+	esac
+}
+
+# tally FILE [PREFIX]: count the result lines another step printed to FILE;
+# true if FILE had a FAIL line.
+tally() {
+	local line had_fail=1
+	while IFS= read -r line; do
+		case "$line" in
+		PASS:*) pass=$((pass + 1)) ;;
+		FAIL:*) fail=$((fail + 1)); failed+=("${2:-}${line#FAIL: }"); had_fail=0 ;;
+		SKIP:*) skip=$((skip + 1)) ;;
+		esac
+	done < "$1"
+	return $had_fail
+}
+
+# step NAME CMD...: run a build step with its output shown; one result.
+step() {
+	local name=$1 rc=0
+	shift
+	echo "== $name"
+	"$@" || rc=$?
+	if [ $rc -eq 0 ]; then result PASS "$name"; else result FAIL "$name (exit $rc)"; fi
+	return $rc
+}
+
+# matches WORD "GLOB ...": an unset/empty glob list matches everything.
+matches() {
+	local g globs
+	[ -z "$2" ] && return 0
+	read -ra globs <<< "$2"
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2053 # $g is a glob on purpose
+		[[ $1 == $g ]] && return 0
+	done
+	return 1
+}
+
+# The harness must fail a case and a run that set off a kernel warning. The
+# guest half (tests/warnmod/planted.sh) plants one inside a runner case and
+# exits 0; each grep below is one detection that has to have fired.
+planted_warning() {
+	local k=$1 out=$top/build/$1/vm-planted log=$logs/planted-$1.log rc=0 miss=()
+	scripts/vm-run.sh --timeout 300 --out "$out" "$k" tests/warnmod/planted.sh > "$log" 2>&1 || rc=$?
+	[ $rc -eq 1 ] || miss+=("vm-run exit $rc, want 1")
+	grep -q '^planted: runner flagged the kernel log' "$log" || miss+=("runner missed the log")
+	grep -q '^planted: runner flagged the taint' "$log" || miss+=("runner missed the taint")
+	grep -q '^vm-run: kernel log: .*WARNING: .*warnmod' "$log" || miss+=("vm-run missed the log")
+	grep -q '^vm-run: FAIL: .*new taint 512 (W)' "$log" || miss+=("vm-run missed the taint")
+	if [ ${#miss[@]} -eq 0 ]; then
+		result PASS "harness: a planted kernel warning fails the case and the run ($k)"
+	else
+		result FAIL "harness: a planted kernel warning fails the case and the run ($k): $(printf '%s; ' "${miss[@]}")"
+		sed 's/^/  | /' "$log"
+	fi
+}
+
+step "deps" scripts/deps.sh
+step "build: make all-kernels" "$make" -C "$top" all-kernels
+step "build: make userspace" "$make" -C "$top" userspace
+
+echo "== unit tests"
+rc=0
+"$make" -C "$top" unit 2>&1 | tee "$logs/unit.log" || rc=$?
+if ! tally "$logs/unit.log" "unit: " && [ $rc -ne 0 ]; then
+	result FAIL "unit: make unit (exit $rc)"
+fi
+
+kernels=()
+for k in $(scripts/kernels.sh); do
+	matches "$k" "${FTPX_KERNELS:-}" && kernels+=("$k")
+done
+[ ${#kernels[@]} -gt 0 ] || result FAIL "no kernel to test (image + headers installed, FTPX_KERNELS=${FTPX_KERNELS:-})"
+for k in "${kernels[@]}"; do
+	step "build: warnmod ($k)" scripts/vm/build-warnmod.sh "$k"
+done
+
+boots=()
+for k in "${kernels[@]}"; do
+	if [ "$k" = "${kernels[0]}" ]; then
+		echo "== harness self-test on $k"
+		planted_warning "$k"
+	fi
+	echo "== tests in a VM running $k"
+	out=$top/build/$k/vm-suite
+	rc=0
+	scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-1200}" --out "$out" "$k" tests/lib/suite.sh || rc=$?
+	had_fail=0
+	[ -f "$out/results" ] && tally "$out/results" "[$k] " && had_fail=1
+	# A failure no case accounts for: a warning outside every case, a hang, ...
+	if [ $rc -ne 0 ] && [ $had_fail -eq 0 ]; then
+		result FAIL "[$k] the VM run failed (vm-run status $rc)"
+	fi
+	[ -f "$out/boot-seconds" ] && boots+=("$k $(< "$out/boot-seconds") s")
+done
+
+echo "== summary"
+[ ${#boots[@]} -gt 0 ] && printf 'boot: %s\n' "${boots[@]}"
+[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
+if [ $skip -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ $fail -eq 0 ]
