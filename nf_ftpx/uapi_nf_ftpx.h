@@ -8,6 +8,8 @@
 #ifndef _UAPI_NF_FTPX_H
 #define _UAPI_NF_FTPX_H
 
+#include <linux/types.h>
+
 #define FTPX_GENL_NAME		"nf_ftpx"
 #define FTPX_GENL_VERSION	1
 
@@ -85,12 +87,12 @@ enum ftpx_prefix_attr {
 
 /* CTA_HELP_INFO payload for a control connection (network byte order). */
 struct ftpx_help_info {
-	unsigned char version;	/* 1 */
-	unsigned char mode;	/* enum ftpx_mode */
-	unsigned short gates;
-	unsigned int expects;
-	unsigned int refused;
-	unsigned int rewrites;
+	__u8 version;		/* 1 */
+	__u8 mode;		/* enum ftpx_mode */
+	__be16 gates;
+	__be32 expects;
+	__be32 refused;
+	__be32 rewrites;
 };
 
 #endif /* _UAPI_NF_FTPX_H */
