@@ -126,7 +126,7 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	struct ftpx_genl *g = ((struct tx *)data)->g;
 	unsigned int off = sizeof(*e);
-	char reason[200];
+	char reason[sizeof(g->err)];
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 		return MNL_CB_ERROR;
@@ -137,8 +137,8 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	g->err[0] = 0;
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 		mnl_attr_parse(nlh, off, err_attr_cb, g);
-	snprintf(reason, sizeof(reason), "%s", g->err);
-	snprintf(g->err, sizeof(g->err), "%s%s%s", strerror(-e->error),
+	memcpy(reason, g->err, sizeof(reason));
+	snprintf(g->err, sizeof(g->err), "%.40s%s%.200s", strerror(-e->error),
 		 reason[0] ? ": " : "", reason);
 	errno = -e->error;
 	return MNL_CB_ERROR;
@@ -155,7 +155,7 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 static int transact(struct ftpx_genl *g, struct nlmsghdr *nlh,
 		    mnl_cb_t cb, void *data)
 {
-	static const mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR] = error_cb,
 	};
 	char buf[MNL_SOCKET_BUFFER_SIZE * 2];
