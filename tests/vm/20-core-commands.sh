@@ -27,9 +27,10 @@ fake_start() { # fake_start LOG [fakeftpd options]
 	rm -f "$log" "$log.ready"
 	ip netns exec "$NS_S" "$PY" "$T/fakeftpd.py" "$(s_addr 4)" 21 "$log" "$@" &
 	cleanup_push "kill $! 2>/dev/null"
-	busywait 5000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
+	busywait 30000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
 }
-raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" "$(s_pub 4)" 21 "$@"; }
+raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" $RAWX "$(s_pub 4)" 21 "$@"; }
+RAWX=
 expects() { ip netns exec "$NS_R" conntrack -L expect 2>/dev/null | grep -c . ; }
 got() { grep -F -- "$1" "$2" >/dev/null; }
 
@@ -43,14 +44,14 @@ fake_start "$log"
 
 ip netns exec "$NS_R" conntrack -F expect 2>/dev/null
 out=$(raw "PO" "RT 10,0,1,2,4,1\r\n") || fail "split PORT stalled: $out"
-busywait 3000 got "PORT 203,0,113,1," "$log" >/dev/null
+busywait 10000 got "PORT 203,0,113,1," "$log" >/dev/null
 check "split PORT (\"PO\" + \"RT ...\") is rewritten to the WAN address" got "PORT 203,0,113,1," "$log"
 check "split PORT created an expectation" test "$(expects)" -ge 1
 
 ip netns exec "$NS_R" conntrack -F expect 2>/dev/null
 out=$(raw "NOOP\r\nPORT 10,0,1,2,4,3\r\nEPRT |1|10.0.1.2|1029|\r\nport 10,0,1,2,4,7\r\n") ||
 	fail "three commands in one segment stalled: $out"
-busywait 3000 got "port 203,0,113,1," "$log" >/dev/null
+busywait 10000 got "port 203,0,113,1," "$log" >/dev/null
 check "2nd line of a segment (PORT) rewritten" got "PORT 203,0,113,1," "$log"
 check "3rd line of a segment (EPRT) rewritten" got "EPRT |1|203.0.113.1|" "$log"
 check "lower-case port command rewritten" got "port 203,0,113,1," "$log"

@@ -27,9 +27,10 @@ fake_start() { # fake_start LOG [fakeftpd options]
 	rm -f "$log" "$log.ready"
 	ip netns exec "$NS_S" "$PY" "$T/fakeftpd.py" "$(s_addr 4)" 21 "$log" "$@" &
 	cleanup_push "kill $! 2>/dev/null"
-	busywait 5000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
+	busywait 30000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
 }
-raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" "$(s_pub 4)" 21 "$@"; }
+raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" $RAWX "$(s_pub 4)" 21 "$@"; }
+RAWX=
 expects() { ip netns exec "$NS_R" conntrack -L expect 2>/dev/null | grep -c . ; }
 got() { grep -F -- "$1" "$2" >/dev/null; }
 
@@ -43,6 +44,7 @@ fake_start "$log" --pasv "227 Entering Passive Mode (192,168,1,2,195,80)." \
 	--epsv "229 Entering Extended Passive Mode (|||50001|)" \
 	--banner '230-welcome\r\n227 Entering Passive Mode (192,168,1,2,1,1)\r\n230 done\r\n'
 
+RAWX="--extra 1"	# the scripted multi-line banner
 ip netns exec "$NS_R" conntrack -F expect 2>/dev/null
 out=$(raw "PASV\r\n") || fail "PASV stalled: $out"
 echo "$out"

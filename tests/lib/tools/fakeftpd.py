@@ -42,7 +42,7 @@ srv.bind((a.addr, a.port)); srv.listen(8)
 open(a.log + ".ready", "w").write("READY\n")
 while True:
     c, peer = srv.accept()
-    c.settimeout(60)
+    c.settimeout(120)
     c.sendall(b"220 fake ready\r\n" + a.banner.encode().decode("unicode_escape").encode("latin1"))
     buf = b""
     try:
