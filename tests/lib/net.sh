@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: variables set here are the API read by the test cases)
 # Network namespace topologies for the nf_ftpx tests.
 #
 # A case sources this file (and ftp.sh, dump.sh), calls topo_setup with one
@@ -35,11 +36,12 @@ FTPX_ID="$FTPX_NS_PREFIX-$$"
 
 FTPX_NS_LIST=()
 FTPX_CLEANUP_CMDS=()
-FTPX_TMP=
 ROUTERS=()
 TOPO_LINKS=()
-FTPX_RULES=
-FTPX_HELPER=
+FTPX_RULES=''
+FTPX_HELPER=''
+FTPX_POLICY=drop
+FTPX_FINAL=drop
 declare -gA R_CIF=() R_SIF=() R_SNAT=() R_DNAT4=() R_DNAT6=() R_NOTE=()
 
 ftpx_log() {
@@ -81,14 +83,14 @@ declare -F busywait >/dev/null || busywait() {
 	done
 }
 
-# Per-test scratch directory (configs, logs, FTP root, client downloads).
+# Per-test scratch directory (configs, logs, FTP root, client downloads),
+# made here and not on first use: callers read it inside $(...), where a
+# lazily made one would be lost to the subshell and never cleaned up.
+FTPX_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ftpx.$$.XXXXXX") || ftpx_die "mktemp failed"
+# servers drop to the ftp user after chroot; let them reach it
+chmod 755 "$FTPX_TMP"
+
 ftpx_tmpdir() {
-	if [ -z "$FTPX_TMP" ]; then
-		FTPX_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ftpx.$$.XXXXXX") ||
-			ftpx_die "mktemp failed"
-		# servers drop to the ftp user after chroot; let them reach it
-		chmod 755 "$FTPX_TMP"
-	fi
 	echo "$FTPX_TMP"
 }
 
@@ -120,7 +122,9 @@ ftpx_cleanup() {
 		if [ -n "${FTPX_KEEP:-}" ]; then
 			echo "kept $FTPX_TMP" >&2
 		else
-			rm -rf "$FTPX_TMP"
+			# pure-ftpd's private /dev was bound under it, in a mount
+			# namespace gone by now; stay on this filesystem regardless
+			rm -rf --one-file-system "$FTPX_TMP"
 		fi
 	fi
 	exit "$rc"
@@ -224,7 +228,7 @@ ns_forwarding() {
 topo_setup() {
 	local p=${1:?usage: topo_setup a|b|c|d}
 	TOPO=$p
-	NS_R2=
+	NS_R2=''
 	C_IF=eth0
 	S_IF=eth0
 	case $p in
@@ -347,6 +351,19 @@ c_addr() { [ "${1:-4}" = 6 ] && echo "$C_ADDR6" || echo "$C_ADDR4"; }
 c_pub() { [ "${1:-4}" = 6 ] && echo "$C_PUB6" || echo "$C_PUB4"; }
 url_host() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
 
+# addr_norm ADDR: canonical text form (nf_nat_ftp writes EPRT IPv6 addresses
+# fully expanded, 2001:0db8:0002:0000:...); other words pass unchanged
+addr_norm() {
+	case $1 in
+	*:*) "$FTPX_PYTHON" -c 'import ipaddress, sys
+try:
+    print(ipaddress.ip_address(sys.argv[1]))
+except ValueError:
+    print(sys.argv[1])' "$1" ;;
+	*) echo "$1" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- diagram
 
 # _box WIDTH LINE...: one box; an empty first line draws no top border
@@ -362,7 +379,7 @@ _ifline() {
 
 # topo_diagram: print the topology as stacked boxes with links between
 topo_diagram() {
-	local -a boxes=() links=()
+	local -a boxes=() ls=()
 	local w=0 l r b i
 	boxes+=("client  $NS_C|$(_ifline "$NS_C" eth0)")
 	for r in "${ROUTERS[@]}"; do
@@ -389,7 +406,7 @@ topo_diagram() {
 	done
 	echo "client connects to $S_PUB4 / [$S_PUB6]; server sees client as $C_PUB4 / [$C_PUB6]"
 	[ -n "$FTPX_RULES" ] &&
-		echo "rules: $FTPX_RULES, helper \"$FTPX_HELPER\" on tcp {$FTPX_HELPER_PORTS}, attached $FTPX_HELPER_ATTACH"
+		echo "rules: $FTPX_RULES, helper \"$FTPX_HELPER\" on tcp {$FTPX_HELPER_PORTS}, attached $FTPX_HELPER_ATTACH, forward policy $FTPX_POLICY"
 	return 0
 }
 
@@ -397,7 +414,9 @@ topo_diagram() {
 # (tools/ping.py: iputils-ping is not among the dependencies)
 topo_ping() {
 	local f ok=0
-	for f in ${*:-4 6}; do
+	local -a fams=("$@")
+	[ ${#fams[@]} -gt 0 ] || fams=(4 6)
+	for f in "${fams[@]}"; do
 		if ! busywait 3000 ip netns exec "$NS_C" "$FTPX_PYTHON" "$FTPX_LIBDIR/tools/ping.py" \
 			"$(s_pub "$f")" >/dev/null; then
 			echo "ping -$f $NS_C -> $(s_pub "$f") failed" >&2
@@ -412,7 +431,26 @@ topo_ping() {
 _ports_nft() { echo "$1" | tr -s ' ' | sed 's/^ //; s/ $//; s/ /, /g'; }
 _ports_csv() { echo "$1" | tr -s ' ' | sed 's/^ //; s/ $//; s/ /,/g'; }
 
+# helper_available HELPER: the kernel knows a conntrack helper of that name
+# for TCP (the nft ct helper object is refused otherwise); probed in a
+# throwaway namespace so nothing lingers
+helper_available() {
+	local ns="$FTPX_ID-probe" rc
+	ip netns add "$ns" 2>/dev/null || return 1
+	ip netns exec "$ns" nft -f - >/dev/null 2>&1 <<EOF
+table inet probe {
+	ct helper h {
+		type "$1" protocol tcp
+	}
+}
+EOF
+	rc=$?
+	ip netns del "$ns"
+	return $rc
+}
+
 # router_rules_nft HELPER [--ports "21 990 ..."] [--attach pre|post|raw]
+#                  [--policy drop|accept] [--final drop|reject]
 #
 # On every router: table inet ftpx with a ct helper object "ftpx-std" of type
 # HELPER attached on the ports, masquerade/DNAT as the placement needs, and a
@@ -423,14 +461,21 @@ _ports_csv() { echo "$1" | tr -s ' ' | sed 's/^ //; s/ $//; s/ /,/g'; }
 # attach post: prerouting priority filter (0), after DNAT
 # attach raw:  priority raw (-300), before conntrack: `ct helper set` finds no
 #              conntrack there and does nothing (kept for negative tests)
+# policy accept: forward everything (the counters still count); for checking
+#              a server/client setup apart from the helper, e.g. FTPS
+# final reject: end the forward chain with a counted reject (TCP reset)
+#              instead of the silent drop, so an expected failure is quick
 router_rules_nft() {
-	local helper=${1:?usage: router_rules_nft HELPER [--ports P] [--attach pre|post|raw]}
+	local helper=${1:?usage: router_rules_nft HELPER [--ports P] [--attach pre|post|raw] [--policy drop|accept]}
 	shift
 	local ports=$FTPX_HELPER_PORTS attach=$FTPX_HELPER_ATTACH prio r
+	FTPX_POLICY=drop FTPX_FINAL=drop
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--ports) ports=$2; shift 2 ;;
 		--attach) attach=$2; shift 2 ;;
+		--policy) FTPX_POLICY=$2; shift 2 ;;
+		--final) FTPX_FINAL=$2; shift 2 ;;
 		*) ftpx_die "router_rules_nft: unknown option $1" ;;
 		esac
 	done
@@ -444,6 +489,29 @@ router_rules_nft() {
 	for r in "${ROUTERS[@]}"; do
 		_nft_router "$r" "$helper" "$(_ports_nft "$ports")" "$prio" || return 1
 	done
+}
+
+# the counted last rule of the forward chain
+_nft_final() {
+	if [ "$FTPX_POLICY" = accept ]; then
+		echo 'counter accept comment "ftpx:drop"'
+	elif [ "$FTPX_FINAL" = reject ]; then
+		echo 'meta l4proto tcp counter reject with tcp reset comment "ftpx:drop"'
+		echo '		counter reject comment "ftpx:drop-other"'
+	else
+		echo 'counter drop comment "ftpx:drop"'
+	fi
+}
+
+_ipt_final() {
+	if [ "$FTPX_POLICY" = accept ]; then
+		echo "-A FORWARD -m comment --comment ftpx:drop -j ACCEPT"
+	elif [ "$FTPX_FINAL" = reject ]; then
+		echo "-A FORWARD -p tcp -m comment --comment ftpx:drop -j REJECT --reject-with tcp-reset"
+		echo "-A FORWARD -m comment --comment ftpx:drop-other -j REJECT"
+	else
+		echo "-A FORWARD -m comment --comment ftpx:drop -j DROP"
+	fi
 }
 
 _nft_router() {
@@ -474,13 +542,13 @@ _nft_router() {
 	fi
 	rs+="
 	chain forward {
-		type filter hook forward priority filter; policy drop;
+		type filter hook forward priority filter; policy $FTPX_POLICY;
 		ct state established counter accept comment \"ftpx:established\"
 		ct state related ct helper \"$helper\" counter accept comment \"ftpx:related\"
 		ct state related meta l4proto { icmp, ipv6-icmp } accept
 		meta l4proto { icmp, ipv6-icmp } accept
 		iifname \"$cif\" ct state new tcp dport { $pset } counter accept comment \"ftpx:ctrl\"
-		counter comment \"ftpx:drop\"
+		$(_nft_final)
 	}
 }"
 	ftpx_log 2 "+ [$(ns_role "$ns")] nft -f - <<EOF"$'\n'"$rs"$'\n'"EOF"
@@ -491,6 +559,7 @@ _nft_router() {
 }
 
 # router_rules_ipt HELPER [--ports "21 990"] [--variant nft|legacy]
+#                  [--policy drop|accept] [--final drop|reject]
 #
 # The same policy with iptables/ip6tables: CT --helper in raw PREROUTING
 # (a template, so the helper is there from the first packet, before NAT),
@@ -500,10 +569,13 @@ router_rules_ipt() {
 	local helper=${1:?usage: router_rules_ipt HELPER [--ports P] [--variant nft|legacy]}
 	shift
 	local ports=$FTPX_HELPER_PORTS variant=$FTPX_IPT_VARIANT r
+	FTPX_POLICY=drop FTPX_FINAL=drop
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--ports) ports=$2; shift 2 ;;
 		--variant) variant=$2; shift 2 ;;
+		--policy) FTPX_POLICY=$2; shift 2 ;;
+		--final) FTPX_FINAL=$2; shift 2 ;;
 		--attach)
 			[ "$2" = pre ] || { echo "iptables: CT target exists only in raw (attach pre)" >&2; return 77; }
 			shift 2 ;;
@@ -538,12 +610,12 @@ COMMIT
 "
 	rs+="COMMIT
 *filter
-:FORWARD DROP [0:0]
+:FORWARD ${FTPX_POLICY^^} [0:0]
 -A FORWARD -m conntrack --ctstate ESTABLISHED -m comment --comment ftpx:established -j ACCEPT
 -A FORWARD -m conntrack --ctstate RELATED -m helper --helper $helper -m comment --comment ftpx:related -j ACCEPT
 -A FORWARD -p $icmp -j ACCEPT
 -A FORWARD -i $cif -p tcp -m multiport --dports $plist -m conntrack --ctstate NEW -m comment --comment ftpx:ctrl -j ACCEPT
--A FORWARD -m comment --comment ftpx:drop -j DROP
+$(_ipt_final)
 COMMIT
 "
 	ftpx_log 2 "+ [$(ns_role "$ns")] $(_ipt_cmd "$fam" "$variant")-restore <<EOF"$'\n'"$rs""EOF"
@@ -576,7 +648,7 @@ rule_count() {
 
 # related_counts: "ns=count ..." of the ftpx:related rule on every router
 related_counts() {
-	local r out=
+	local r out=''
 	for r in "${ROUTERS[@]}"; do
 		out+="$r=$(rule_count "$r" ftpx:related) "
 	done
@@ -586,7 +658,7 @@ related_counts() {
 # related_delta BEFORE AFTER: "r1:+N r2:+M" per router
 related_delta() {
 	local -A b=()
-	local kv out=
+	local kv out=''
 	for kv in $1; do b[${kv%%=*}]=${kv#*=}; done
 	for kv in $2; do
 		out+="$(ns_role "${kv%%=*}"):+$((${kv#*=} - ${b[${kv%%=*}]:-0})) "

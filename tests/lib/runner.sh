@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Test-case runner and helpers for the guest (sourced, never run). The suite
 # (tests/lib/suite.sh) uses ftpx_run_case; test cases source this file for
 # ftpx_load/ftpx_unload, busywait and ftpx_skip.
@@ -12,6 +13,7 @@ FTPX_TOP=${FTPX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 FTPX_OUT=${FTPX_OUT:-/tmp/ftpx-out}
 # Seconds a case may run before it is killed and failed.
 FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-300}
+# shellcheck source=SCRIPTDIR/../../scripts/vm/klog.sh
 . "$FTPX_TOP/scripts/vm/klog.sh"
 
 ftpx_ko=$FTPX_TOP/build/$(uname -r)/nf_ftpx.ko

@@ -4,6 +4,7 @@
 # (with or without .sh) matches one of the space-separated globs in FTPX_TESTS.
 # Results go to $FTPX_OUT/results, one "PASS|FAIL|SKIP: name" line per case.
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/runner.sh
 . "$(dirname "$0")/runner.sh"
 
 selected() {
