@@ -38,8 +38,7 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* Enough for any u16 with leading zeros trimmed to taste; a sixth digit is
- * refused as FTPX_BAD_NUMBER before it can overflow anything. */
+/* A u16 needs five digits; a sixth is refused before it is accumulated. */
 #define FX_DIGITS_MAX	5
 /* off/len are u16; a span past this cannot be described to the caller. */
 #define FX_SPAN_MAX	0xffff
@@ -65,17 +64,12 @@ static int fx_xdigit(u8 c)
 	return -1;
 }
 
-static bool fx_ctl(u8 c)
-{
-	return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
 static bool fx_has_ctl(const u8 *s, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (fx_ctl(s[i]))
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
 			return true;
 	return false;
 }
@@ -87,13 +81,6 @@ static bool fx_rest_blank(const u8 *s, size_t i, size_t len)
 		if (s[i] != ' ' && s[i] != '\t')
 			return false;
 	return true;
-}
-
-static size_t fx_skip_sp(const u8 *s, size_t i, size_t len)
-{
-	while (i < len && s[i] == ' ')
-		i++;
-	return i;
 }
 
 /* Index of the first @c at or after @i, or @len. */
@@ -301,21 +288,6 @@ static enum ftpx_bad fx_span(struct ftpx_match *m, size_t off, size_t end)
 	return FTPX_BAD_NONE;
 }
 
-/* PORT: the tuple right after the spaces, then only white space. */
-static enum ftpx_bad fx_port_cmd(const u8 *s, size_t len, size_t i,
-				 struct ftpx_match *m)
-{
-	size_t start = i;
-	enum ftpx_bad why;
-
-	why = fx_tuple(s, len, &i, m);
-	if (why)
-		return why;
-	if (!fx_rest_blank(s, i, len))
-		return FTPX_BAD_SYNTAX;
-	return fx_span(m, start, i);
-}
-
 /*
  * EPRT <d>af<d>addr<d>port<d> (RFC 2428). Fields are read in order, so the
  * reason given is the first thing wrong when reading left to right.
@@ -341,7 +313,10 @@ static enum ftpx_bad fx_eprt(const u8 *s, size_t len, size_t i,
 	e = fx_find(s, i, len, d);
 	if (e >= len)
 		return FTPX_BAD_SYNTAX;
-	why = m->family == 4 ? fx_v4(s, i, e, m->addr) : fx_v6(s, i, e, m->addr);
+	if (m->family == 4)
+		why = fx_v4(s, i, e, m->addr);
+	else
+		why = fx_v6(s, i, e, m->addr);
 	if (why)
 		return why;
 
@@ -422,7 +397,10 @@ static enum ftpx_bad fx_227(const u8 *s, size_t len, struct ftpx_match *m)
 	return FTPX_BAD_SYNTAX;
 }
 
-/* 229: "(<d><d><d>port<d>)" at the first '(' after the code (RFC 2428). */
+/*
+ * 229: "(<d><d><d>port<d>)" (RFC 2428) at the first '(' after the code:
+ * curl, lftp and Python's ftplib all look only there.
+ */
 static enum ftpx_bad fx_229(const u8 *s, size_t len, struct ftpx_match *m)
 {
 	size_t i = fx_find(s, 4, len, '('), e;
@@ -488,14 +466,6 @@ static enum ftpx_kind fx_reply_kind(unsigned int code)
 	return FTPX_K_NONE;
 }
 
-static void fx_code_head(unsigned int code, u8 h[4])
-{
-	h[0] = '0' + code / 100 % 10;
-	h[1] = '0' + code / 10 % 10;
-	h[2] = '0' + code % 10;
-	h[3] = ' ';
-}
-
 /*
  * Reply head "NNN " or "NNN-" and RFC 959 multi-line tracking. Returns the
  * kind to parse the line as, FTPX_K_NONE for text. Code 000 never opens a
@@ -529,7 +499,7 @@ enum ftpx_result ftpx_parse_line(struct ftpx_pstate *st, enum ftpx_dir dir,
 	enum ftpx_kind kind = FTPX_K_NONE;
 	enum ftpx_bad why = FTPX_BAD_NONE;
 	const struct fx_cmd *c;
-	size_t i = 0;
+	size_t i = 0, start;
 
 	memset(m, 0, sizeof(*m));
 	if (dir == FTPX_DIR_SERVER) {
@@ -538,7 +508,9 @@ enum ftpx_result ftpx_parse_line(struct ftpx_pstate *st, enum ftpx_dir dir,
 		c = fx_client_cmd(s, len);
 		if (c) {
 			kind = c->kind;
-			i = fx_skip_sp(s, c->hlen - 1, len);
+			/* RFC 959 wants one space; tolerate more */
+			for (i = c->hlen - 1; i < len && s[i] == ' '; i++)
+				;
 		}
 	}
 	if (kind == FTPX_K_NONE)
@@ -549,7 +521,11 @@ enum ftpx_result ftpx_parse_line(struct ftpx_pstate *st, enum ftpx_dir dir,
 	} else {
 		switch (kind) {
 		case FTPX_K_PORT:
-			why = fx_port_cmd(s, len, i, m);
+			start = i;
+			why = fx_tuple(s, len, &i, m);
+			if (!why)
+				why = fx_rest_blank(s, i, len) ?
+				      fx_span(m, start, i) : FTPX_BAD_SYNTAX;
 			break;
 		case FTPX_K_EPRT:
 			why = fx_eprt(s, len, i, m);
@@ -596,7 +572,10 @@ bool ftpx_line_candidate(const struct ftpx_pstate *st, enum ftpx_dir dir,
 	}
 	if (st->ml_code) {
 		/* inside a block only the closing line can matter */
-		fx_code_head(st->ml_code, h);
+		h[0] = '0' + st->ml_code / 100 % 10;
+		h[1] = '0' + st->ml_code / 10 % 10;
+		h[2] = '0' + st->ml_code % 10;
+		h[3] = ' ';
 		if (!fx_head(s, len, (const char *)h, 4))
 			return false;
 		return len <= 4 || fx_reply_kind(st->ml_code) != FTPX_K_NONE;
@@ -711,7 +690,10 @@ size_t ftpx_format(enum ftpx_kind kind, u8 family, const u8 *addr, u16 port,
 		t[n++] = '|';
 		t[n++] = family == 4 ? '1' : '2';
 		t[n++] = '|';
-		n += family == 4 ? fx_put_v4(t + n, addr) : fx_put_v6(t + n, addr);
+		if (family == 4)
+			n += fx_put_v4(t + n, addr);
+		else
+			n += fx_put_v6(t + n, addr);
 		t[n++] = '|';
 		n += fx_put_dec(t + n, port);
 		t[n++] = '|';

@@ -144,6 +144,28 @@ static void ftpx_act(struct ftpx_ctx *c, const char *line, unsigned int len)
 	}
 }
 
+/*
+ * Stop collecting the current line. A server line still has to show its
+ * first four bytes to the parser: "NNN-" opens and "NNN " closes an RFC 959
+ * multi-line block, and losing that would let a "227" inside a block be acted
+ * on. @p/@add are the bytes of this chunk that belong to the line.
+ */
+static void ftpx_skip_line(struct ftpx_ctx *c, const char *p,
+			   unsigned int add)
+{
+	unsigned int n = min(c->llen, 4U), k = min(add, 4 - n);
+	struct ftpx_match m;
+	char head[4];
+
+	c->skip = true;
+	if (c->dir != IP_CT_DIR_REPLY)
+		return;
+	memcpy(head, c->line, n);
+	memcpy(head + n, p, k);
+	if (n + k == 4)
+		ftpx_parse_line(&c->ps, FTPX_DIR_SERVER, head, 4, &m);
+}
+
 /* Feed bytes [base, base + n) of the payload, at p. Returns bytes used: less
  * than n when the direction turned to TLS at a line end. */
 static unsigned int ftpx_feed(struct ftpx_ctx *c, const char *p,
@@ -163,7 +185,7 @@ static unsigned int ftpx_feed(struct ftpx_ctx *c, const char *p,
 			ftpx_act(c, p + i, add);
 		} else if (!c->skip) {
 			if (c->llen + add > FTPX_LINE_MAX) {
-				c->skip = true;
+				ftpx_skip_line(c, p + i, add);
 				ftpx_stat_inc(nf_ct_net(c->ct),
 					      FTPX_STAT_LONG_LINES);
 			} else {
@@ -171,9 +193,11 @@ static unsigned int ftpx_feed(struct ftpx_ctx *c, const char *p,
 				c->llen += add;
 				if (nl)
 					ftpx_act(c, c->line, c->llen);
-				else if (!ftpx_line_candidate(&c->ps, pdir,
+				else if ((pdir == FTPX_DIR_CLIENT ||
+					  c->llen >= 4) &&
+					 !ftpx_line_candidate(&c->ps, pdir,
 							      c->line, c->llen))
-					c->skip = true;
+					ftpx_skip_line(c, "", 0);
 			}
 		}
 		if (!nl)

@@ -12,11 +12,13 @@
 # out-of-tree, unsigned module) while SCRIPT ran. 124: the guest did not finish
 # within --timeout (default 1200 s). 125: the VM never reported a status.
 #
-# DIR (default build/KVER/vm-out) receives console.log (ttyS0: kernel console),
+# DIR (default build/KVER/vm-out, or a fresh vm-out-XXXXXX beside it while
+# another run uses that) receives console.log (ttyS0: kernel console),
 # output.log, dmesg.txt, status, taint.before/after and whatever SCRIPT writes
 # to $FTPX_OUT (it is /ftpx-out in the guest).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=SCRIPTDIR/vm/klog.sh
 . "$top/scripts/vm/klog.sh"
 
 timeout=1200 out=
@@ -39,7 +41,19 @@ case "$script" in
 */*) script=$(cd "$(dirname "$script")" && pwd)/${script##*/} ;;
 esac
 
-out=${out:-$top/build/$kver/vm-out}
+# Several people share a tree: a run locks its output directory, and a run
+# left to the default one takes a fresh directory when the default is busy.
+lock_out() {
+	mkdir -p "$(dirname "$1")"
+	exec {lock}>> "$1.lock"
+	flock -n "$lock"
+}
+if [ -n "$out" ]; then
+	lock_out "$out" || { echo "vm-run: $out is in use by another run" >&2; exit 2; }
+else
+	out=$top/build/$kver/vm-out
+	lock_out "$out" || out=$(mktemp -d "$out-XXXXXX")
+fi
 # Only ever wipe a directory this script made.
 if [ -e "$out" ]; then
 	if [ -e "$out/.ftpx-vm-out" ]; then
@@ -70,10 +84,12 @@ echo "$top/scripts/vm/guest-init.sh" > "$out/init-path"
 tmp=$(mktemp -d)
 fifo=$tmp/stream
 mkfifo "$fifo"
-qemu_pid= reader_pid=
+qemu_pid='' reader_pid=''
 cleanup() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	[ -n "$reader_pid" ] && kill "$reader_pid" 2>/dev/null
+	# (|| true: under set -e a failed kill, of a process already gone, would
+	# end the trap early)
+	if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+	if [ -n "$reader_pid" ]; then kill "$reader_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -30,6 +30,9 @@ echo "@@ftpx-up $up" >&3
 . "$out/cmd.sh" # FTPX_TOP, FTPX_CMD=(script args...), forwarded FTPX_* variables
 hostname ftpx-vm
 ip link set lo up
+# A task stuck in the kernel shows as a hung-task report (a failure) after a
+# minute rather than Debian's two, well inside a case's time limit.
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs
 export FTPX_OUT=$out
 
 cat /proc/sys/kernel/tainted > "$out/taint.before"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kernel-log and taint checks, sourced by scripts/vm-run.sh (on the host, over a
 # whole run) and by tests/lib/runner.sh (in the guest, per test case), so both
 # judge a kernel log by the same rules.
@@ -8,6 +9,7 @@ klog_patterns=(
 	'Missing .* setup call'
 	'possible recursive locking' 'inconsistent lock state' 'circular locking'
 	'KASAN' 'UBSAN' 'kmemleak'
+	'Kernel panic' # only a console log can show it
 )
 
 # klog_scan < LOG: print the offending lines; true if there are any.
@@ -30,7 +32,7 @@ taint_new() {
 # taint_flags MASK: the letters the kernel uses for these bits (see
 # Documentation/admin-guide/tainted-kernels.rst), e.g. 512 -> W.
 taint_flags() {
-	local letters=PFSRMBUDAWCIOELKXTN s= i
+	local letters=PFSRMBUDAWCIOELKXTN s='' i
 	for ((i = 0; i < ${#letters}; i++)); do
 		(($1 & (1 << i))) && s+=${letters:i:1}
 	done

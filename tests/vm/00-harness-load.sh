@@ -3,6 +3,7 @@
 # kernel it was built for, finds that kernel's own modules (modprobe), loads
 # and unloads an out-of-tree module, and busywait both succeeds and gives up.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/../lib/runner.sh
 . "$(dirname "$0")/../lib/runner.sh"
 
 modprobe nf_conntrack

@@ -26,7 +26,8 @@ fake_start() { # fake_start LOG [fakeftpd options]
 	shift
 	rm -f "$log" "$log.ready"
 	ip netns exec "$NS_S" "$PY" "$T/fakeftpd.py" "$(s_addr 4)" 21 "$log" "$@" &
-	cleanup_push "kill $! 2>/dev/null"
+	FAKE_PID=$!
+	cleanup_push "kill $FAKE_PID 2>/dev/null"
 	busywait 30000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
 }
 raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" $RAWX "$(s_pub 4)" 21 "$@"; }

@@ -26,7 +26,8 @@ fake_start() { # fake_start LOG [fakeftpd options]
 	shift
 	rm -f "$log" "$log.ready"
 	ip netns exec "$NS_S" "$PY" "$T/fakeftpd.py" "$(s_addr 4)" 21 "$log" "$@" &
-	cleanup_push "kill $! 2>/dev/null"
+	FAKE_PID=$!
+	cleanup_push "kill $FAKE_PID 2>/dev/null"
 	busywait 30000 test -e "$log.ready" >/dev/null || fail "fakeftpd did not start"
 }
 raw() { ip netns exec "$NS_C" "$PY" "$T/rawctl.py" $RAWX "$(s_pub 4)" 21 "$@"; }
@@ -52,6 +53,22 @@ check "227 inside a multi-line reply is left alone" grep -qF "227 Entering Passi
 check "227 is rewritten to the address the client connected to" grep -qE "^REPLY: 227 Entering Passive Mode \(198,51,100,1,[0-9]+,[0-9]+\)\.$" <<<"$out"
 check_eq "one expectation for the 227 (none for the multi-line text)" "$(expects)" 1
 ip netns exec "$NS_R" conntrack -L expect
+
+# A block opener split across segments ("550" + "-..."), and one longer than
+# the partial-line buffer: the 227 lines inside must still be text.
+kill "$FAKE_PID"
+busywait 10000 bash -c "! kill -0 $FAKE_PID 2>/dev/null" >/dev/null || fail "old fakeftpd still running"
+long=$(printf 'x%.0s' $(seq 300))
+fake_start "$log" --pasv "227 Entering Passive Mode (192,168,1,2,195,80)." \
+	--epsv "229 Entering Extended Passive Mode (|||50001|)" \
+	--banner "550<SEG>-split opener\r\n227 Entering Passive Mode (192,168,1,2,1,2)\r\n550 end\r\n230-$long\r\n227 Entering Passive Mode (192,168,1,2,1,3)\r\n230 end\r\n"
+ip netns exec "$NS_R" conntrack -F expect 2>/dev/null
+RAWX="--extra 2"
+out=$(raw "NOOP\r\n") || fail "split banner stalled: $out"
+check "227 inside a block with a split opener is left alone" grep -qF "(192,168,1,2,1,2)" <<<"$out"
+check "227 inside a block with a long opener is left alone" grep -qF "(192,168,1,2,1,3)" <<<"$out"
+check_eq "no expectation from text inside multi-line replies" "$(expects)" 0
+RAWX="--extra 2"
 
 ip netns exec "$NS_R" conntrack -F expect 2>/dev/null
 out=$(raw "EPSV\r\n") || fail "EPSV stalled: $out"

@@ -6,6 +6,7 @@
 # only come from vm-run.sh's own checks of the same warning. tests/run.sh
 # requires all four verdicts; each one proves one check works.
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/../lib/runner.sh
 . "$(dirname "$0")/../lib/runner.sh"
 
 tmp=$(mktemp -d)
@@ -13,7 +14,7 @@ case=$tmp/planted-warning.sh
 printf '#!/bin/sh\nexec insmod %q warn=1\n' "$FTPX_TOP/build/$(uname -r)/warnmod.ko" > "$case"
 chmod +x "$case"
 # The sub-case's result must not land in the run's own results.
-report=$(FTPX_OUT=$tmp/out FTPX_OUT_HOST= ftpx_run_case "$case")
+report=$(FTPX_OUT=$tmp/out FTPX_OUT_HOST='' ftpx_run_case "$case")
 printf '%s\n' "$report"
 
 if grep -q '^FAIL: planted-warning (exit 0;' <<< "$report"; then

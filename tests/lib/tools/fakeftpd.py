@@ -7,12 +7,13 @@ and answers each command:
   PASV -> the reply given by --pasv (e.g. "227 Entering Passive Mode (10,0,2,2,195,80)")
   EPSV -> the reply given by --epsv
   anything else -> "200 ok"
---banner sends extra raw bytes after the 220 greeting (multi-line replies).
+--banner sends extra raw bytes after the 220 greeting (multi-line replies);
+"<SEG>" in it splits it into separately sent TCP segments.
 --listen-data PORT also opens a data listener that accepts one connection and
 sends 'DATA-OK\\n', so a test can check an expectation really admits a
 connection. Writes READY to LOG.ready when listening.
 """
-import argparse, socket, sys, threading
+import argparse, fcntl, socket, struct, sys, threading, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("addr"); ap.add_argument("port", type=int); ap.add_argument("log")
@@ -43,7 +44,15 @@ open(a.log + ".ready", "w").write("READY\n")
 while True:
     c, peer = srv.accept()
     c.settimeout(120)
-    c.sendall(b"220 fake ready\r\n" + a.banner.encode().decode("unicode_escape").encode("latin1"))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.sendall(b"220 fake ready\r\n")
+    for part in a.banner.split("<SEG>"):
+        end = time.monotonic() + 15
+        # wait until the previous segment is acknowledged (SIOCOUTQ == 0)
+        while struct.unpack("i", fcntl.ioctl(c.fileno(), 0x5411, b"\0" * 4))[0] and time.monotonic() < end:
+            time.sleep(0.005)
+        if part:
+            c.sendall(part.encode().decode("unicode_escape").encode("latin1"))
     buf = b""
     try:
         while True:
