@@ -123,6 +123,13 @@ for k in "${kernels[@]}"; do
 	[ -f "$out/boot-seconds" ] && boots+=("$k $(< "$out/boot-seconds") s")
 done
 
+# Comparison tables (nf_ftpx against the in-tree helper and others): cases
+# write rows to $FTPX_OUT/tables/NAME.tsv in the guest; the generator turns
+# every kernel's rows into docs/NAME.md. The run makes them, nobody types them.
+if [ -x scripts/gen-tables.sh ]; then
+	step "tables: docs/ generated from this run" scripts/gen-tables.sh "${kernels[@]}"
+fi
+
 echo "== summary"
 [ ${#boots[@]} -gt 0 ] && printf 'boot: %s\n' "${boots[@]}"
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
