@@ -9,7 +9,7 @@ cache=${FTPX_CACHE:-$top/.cache}
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(
-	build-essential make gcc clang llvm pkg-config sparse kmod bc
+	build-essential make gcc clang llvm libclang-rt-dev pkg-config sparse kmod bc
 	libmnl-dev libnetfilter-conntrack-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64

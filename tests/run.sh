@@ -95,6 +95,11 @@ if [ $rc -ne 0 ] && ! grep -q '^FAIL:' "$logs/unit.log"; then
 	result FAIL "unit: make unit (exit $rc)"
 fi
 
+# The parser's fuzz target, bounded: CI is a smoke run, the long runs are
+# `make fuzz SECONDS=1800` (see tests/fuzz/Makefile).
+step "fuzz: parser, ${FTPX_FUZZ_SECONDS:-60} s, no finding" \
+	"$make" -s -C "$top/tests/fuzz" run SECONDS="${FTPX_FUZZ_SECONDS:-60}"
+
 kernels=()
 for k in $(scripts/kernels.sh); do
 	matches "$k" "${FTPX_KERNELS:-}" && kernels+=("$k")

@@ -41,8 +41,7 @@ srv = socket.socket(fam, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((a.addr, a.port)); srv.listen(8)
 open(a.log + ".ready", "w").write("READY\n")
-while True:
-    c, peer = srv.accept()
+def serve(c):
     c.settimeout(120)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     c.sendall(b"220 fake ready\r\n")
@@ -62,7 +61,7 @@ while True:
             buf += d
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                with open(a.log, "a") as f:
+                with lock, open(a.log, "a") as f:
                     f.write(repr(line) + "\n")
                 cmd = line.strip().upper()
                 if cmd.startswith(b"PASV"):
@@ -78,3 +77,8 @@ while True:
     except OSError:
         pass
     c.close()
+
+lock = threading.Lock()
+while True:
+    c, peer = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
