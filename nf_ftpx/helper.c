@@ -369,6 +369,28 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 	return NF_ACCEPT;
 }
 
+/*
+ * The control connection is ending (FIN or RST seen): a passive range opened
+ * for it must not outlive it, so its gates (and any pending data
+ * expectation) go now rather than when the conntrack times out.
+ */
+static void ftpx_session_end(struct nf_conn *ct)
+{
+	struct ftpx_session *s = ftpx_session_get(ct, false);
+	unsigned int gates;
+
+	if (!s || !READ_ONCE(s->gates))
+		return;
+	spin_lock_bh(&s->lock);
+	gates = s->gates;
+	s->gates = 0;
+	spin_unlock_bh(&s->lock);
+	if (!gates)
+		return;
+	atomic_sub(gates, &ftpx_gate_total);
+	nf_ct_remove_expectations(ct);
+}
+
 int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	      enum ip_conntrack_info ctinfo)
 {
@@ -396,6 +418,8 @@ int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
 	if (!th)
 		return NF_ACCEPT;
+	if (unlikely(th->fin || th->rst))
+		ftpx_session_end(ct);
 	dataoff = protoff + th->doff * 4;
 	if (dataoff >= skb->len)
 		return NF_ACCEPT;
