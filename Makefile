@@ -9,7 +9,7 @@ VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/nul
 MODSRC = Kbuild nf_ftpx
 
 .PHONY: all module all-kernels userspace unit fuzz check test demo clean \
-	sparse bench dkms-install
+	sparse bench dkms-install deb
 
 all: module userspace
 
@@ -25,6 +25,20 @@ all-kernels:
 		cp build/$$k/src/nf_ftpx.ko build/$$k/nf_ftpx.ko; \
 		echo "built build/$$k/nf_ftpx.ko"; \
 	done
+
+# The source tree DKMS builds from: what Kbuild needs and nothing else (no
+# build products). DESTDIR for packaging (debian/rules uses it).
+DKMS_SRC = $(DESTDIR)/usr/src/nf-ftpx-$(VERSION)
+dkms-install:
+	@test -n "$(VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	install -d $(DKMS_SRC)/nf_ftpx
+	install -m 0644 Kbuild dkms.conf $(DKMS_SRC)/
+	install -m 0644 nf_ftpx/*.c nf_ftpx/*.h $(DKMS_SRC)/nf_ftpx/
+
+# Debian packages nf-ftpx-dkms and ftpxd, built in a copy of the tree;
+# the .deb files land in build/debs/.
+deb:
+	scripts/build-debs.sh
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(PWD) C=2 W=1 modules

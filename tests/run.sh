@@ -86,6 +86,9 @@ planted_warning() {
 step "deps" scripts/deps.sh
 step "build: make all-kernels" "$make" -C "$top" all-kernels
 step "build: make userspace" "$make" -C "$top" userspace
+# DKMS must run before the VMs boot: 60-dkms loads what it builds.
+step "dkms: add, build, install, remove for each kernel (scripts/dkms-test.sh)" scripts/dkms-test.sh
+step "debian: packages build, lintian (scripts/build-debs.sh)" scripts/build-debs.sh
 
 echo "== unit tests"
 rc=0
