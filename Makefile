@@ -47,7 +47,7 @@ userspace:
 	$(MAKE) -C userspace
 
 unit:
-	$(MAKE) -C tests/unit check
+	$(MAKE) -C tests/unit check check-userspace
 
 fuzz:
 	$(MAKE) -C tests/fuzz run SECONDS=$(or $(SECONDS),30)

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(
 	build-essential make gcc clang llvm libclang-rt-dev pkg-config sparse kmod bc
-	libmnl-dev libnetfilter-conntrack-dev
+	libmnl-dev libnetfilter-conntrack-dev libssl-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	qemu-system-x86 busybox-static xz-utils zstd cpio

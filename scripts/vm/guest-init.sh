@@ -29,6 +29,9 @@ echo "@@ftpx-up $up" >&3
 # shellcheck source=/dev/null
 . "$out/cmd.sh" # FTPX_TOP, FTPX_CMD=(script args...), forwarded FTPX_* variables
 hostname ftpx-vm
+# Servers (proftpd) resolve their own name at start; the host's hosts file
+# does not know the guest's.
+echo "127.0.1.1 ftpx-vm" >> /etc/hosts
 ip link set lo up
 # A task stuck in the kernel shows as a hung-task report (a failure) after a
 # minute rather than Debian's two, well inside a case's time limit.
