@@ -7,8 +7,9 @@
 # namespace with a generated config under the per-test temp dir, serving
 # $FTP_ROOT (1k.bin, 64k.bin, 1m.bin of random data, and upload/).
 # Clients: curl, lftp, Python ftplib (tools/ftpc.py). Every client call is
-# bounded in time and honours the address in a 227 reply, so a missing NAT
-# rewrite makes the transfer fail instead of being papered over.
+# bounded in time and honours the address in a 227 reply (unless told
+# --pasv-addr ignore), so a missing NAT rewrite makes the transfer fail
+# instead of being papered over.
 
 [ -n "${_FTPX_FTP_SH:-}" ] && return 0
 _FTPX_FTP_SH=1
@@ -45,11 +46,36 @@ ftp_root_setup() {
 	chmod 755 "$FTP_ROOT/upload"
 }
 
+# ftpx_rng_ready: make sure getrandom() does not block. The qemu guest has
+# no entropy source (no virtio-rng, no RDRAND on TCG's default CPU): until
+# the kernel's jitter collector initialises the CRNG, 25-80 s after boot,
+# every TLS program (openssl, vsftpd, curl, ...) waits in getrandom(), and
+# so does any read of /dev/urandom (it runs the jitter collector) and the
+# start of Python (its hash seed). A throwaway test guest may credit its
+# pool itself: RNDADDENTROPY with bytes that need no RNG (clock, interrupt
+# counts), from a Python with a fixed hash seed. Needs root; a ready CRNG
+# is left alone.
+ftpx_rng_ready() {
+	PYTHONHASHSEED=0 "$FTPX_PYTHON" - <<'EOF' 2>/dev/null
+import fcntl, os, struct, time
+try:
+    os.getrandom(1, os.GRND_NONBLOCK)
+except BlockingIOError:
+    with open("/proc/interrupts", "rb") as f:
+        data = f.read()[-480:] + b"%d" % time.time_ns()
+    with open("/dev/random", "wb") as r:
+        fcntl.ioctl(r, 0x40085203,  # RNDADDENTROPY
+                    struct.pack("ii", 256, len(data)) + data)
+EOF
+	return 0
+}
+
 # ftpx_cert: self-signed EC certificate, generated once per run and shared
 # by the cases of the run (FTPX_CERT_DIR). Sets FTPX_CERT and FTPX_KEY.
 ftpx_cert() {
 	FTPX_CERT=$FTPX_CERT_DIR/cert.pem
 	FTPX_KEY=$FTPX_CERT_DIR/key.pem
+	ftpx_rng_ready
 	[ -s "$FTPX_CERT" ] && [ -s "$FTPX_KEY" ] && return 0
 	local t
 	t=$(mktemp -d "$FTPX_CERT_DIR.XXXXXX") || return 1
@@ -367,10 +393,12 @@ _start_pureftpd() {
 		d=$1; shift
 		mkdir -p "$d/realdev" "$d/dev"
 		mount --rbind /dev "$d/realdev" || exit 1
-		for f in /dev/* /dev/.[!.]*; do
-			[ -e "$f" ] || [ -L "$f" ] || continue
-			ln -s "$d/realdev/${f#/dev/}" "$d/dev/${f#/dev/}"
+		# one ln for all entries: a process each took 20-30 s under TCG
+		l=
+		for f in "$d"/realdev/* "$d"/realdev/.[!.]*; do
+			{ [ -e "$f" ] || [ -L "$f" ]; } && l="$l $f"
 		done
+		ln -s -t "$d/dev" $l || exit 1
 		mount --bind "$d/dev" /dev || exit 1
 		socat -u UNIX-RECV:/dev/log,mode=666 OPEN:"$d/pure-ftpd.log",append &
 		i=0
@@ -500,6 +528,10 @@ _xfer_parse() {
 #   --port N      (default SERVER_PORT)
 #   --timeout S   (default FTPX_XFER_TIMEOUT)
 #   --ccc-mode M  curl only: active (default here) | passive
+#   --pasv-addr A honour (default) | ignore the address of a 227 reply and
+#                 connect to the control connection's peer instead, as the
+#                 clients do by default (curl, lftp fix-pasv-address, ftplib
+#                 >= 3.10); for FTPS, where a 227 cannot be rewritten
 # Sets XFER_RC XFER_LOG XFER_SRC XFER_DST XFER_GOT XFER_RELATED XFER_DESC.
 # Returns 0 if the client reported a complete transfer and the destination
 # exists, 77 if TOOL cannot do this combination, 1 otherwise.
@@ -507,7 +539,7 @@ ftp_xfer() {
 	local tool=${1:?usage: ftp_xfer curl|lftp|ftplib get|put [options]} op=${2:?get|put}
 	shift 2
 	local fam=4 mode='' tls=${SERVER_TLS:-none} ccc=no file=1k.bin host='' port=${SERVER_PORT:-}
-	local tmo=$FTPX_XFER_TIMEOUT cccmode=''
+	local tmo=$FTPX_XFER_TIMEOUT cccmode='' pasvaddr=honour
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-4 | -6) fam=${1#-}; shift ;;
@@ -515,6 +547,7 @@ ftp_xfer() {
 		--tls) tls=$2; shift 2 ;;
 		--ccc) ccc=yes; shift ;;
 		--ccc-mode) cccmode=$2; shift 2 ;;
+		--pasv-addr) pasvaddr=$2; shift 2 ;;
 		--file) file=$2; shift 2 ;;
 		--host) host=$2; shift 2 ;;
 		--port) port=$2; shift 2 ;;
@@ -603,10 +636,12 @@ _cmd_curl() {
 		# waits for the server's, which pure-ftpd never sends
 		cmd+=(--ftp-ssl-ccc --ftp-ssl-ccc-mode "${cccmode:-active}")
 	fi
-	case $mode in
+	local skip=--no-ftp-skip-pasv-ip
 	# honour the 227 address: curl ignores it by default since 7.74
-	pasv) cmd+=(--ftp-pasv --disable-epsv --no-ftp-skip-pasv-ip) ;;
-	epsv) cmd+=(--ftp-pasv --no-ftp-skip-pasv-ip) ;;
+	[ "$pasvaddr" = ignore ] && skip=--ftp-skip-pasv-ip
+	case $mode in
+	pasv) cmd+=(--ftp-pasv --disable-epsv "$skip") ;;
+	epsv) cmd+=(--ftp-pasv "$skip") ;;
 	port) cmd+=(--ftp-port "$(c_addr "$fam")" --disable-eprt) ;;
 	eprt) cmd+=(--ftp-port "$(c_addr "$fam")") ;;
 	esac
@@ -628,7 +663,11 @@ _cmd_lftp() {
 	s+=" set net:timeout 5; set net:max-retries 1; set net:persist-retries 0;"
 	s+=" set net:reconnect-interval-base 1; set dns:fatal-timeout 5;"
 	# honour the 227 address (fix-pasv-address would repair a private one)
-	s+=" set ftp:fix-pasv-address no; set ftp:ignore-pasv-address no;"
+	if [ "$pasvaddr" = ignore ]; then
+		s+=" set ftp:fix-pasv-address yes; set ftp:ignore-pasv-address no;"
+	else
+		s+=" set ftp:fix-pasv-address no; set ftp:ignore-pasv-address no;"
+	fi
 	case $mode in
 	pasv) s+=" set ftp:passive-mode on; set ftp:prefer-epsv no;" ;;
 	epsv) s+=" set ftp:passive-mode on; set ftp:prefer-epsv yes;" ;;
@@ -660,6 +699,7 @@ _cmd_ftplib() {
 		--user "$FTP_USER" --password "$FTP_PASS" --mode "$mode" --tls "$tls"
 		--timeout "$((tmo < 10 ? tmo : 10))")
 	[ "$ccc" = yes ] && cmd+=(--ccc)
+	[ "$pasvaddr" = ignore ] && cmd+=(--ignore-pasv-address)
 	if [ "$op" = get ]; then
 		cmd+=(get "$rname" "$XFER_DST")
 	else

@@ -3,12 +3,14 @@
 
   ftpc.py --host H [--port P] [--user U] [--password W]
           [--mode pasv|epsv|port|eprt] [--tls none|explicit|implicit] [--ccc]
-          [--timeout S] (get REMOTE LOCAL | put LOCAL REMOTE)
+          [--timeout S] [--ignore-pasv-address]
+          (get REMOTE LOCAL | put LOCAL REMOTE)
 
 The control dialogue goes to stderr in curl's -v style ("> CMD", "< REPLY",
 PASS masked), so one parser reads the logs of curl, lftp and this tool.
 The 227 address is honoured (ftplib >= 3.10 would use the control
-connection's peer instead and hide a missing NAT rewrite). EPSV and EPRT are
+connection's peer instead and hide a missing NAT rewrite) unless
+--ignore-pasv-address asks for ftplib's own default. EPSV and EPRT are
 used on IPv4 too when asked. Data connections resume the control
 connection's TLS session, as vsftpd's require_ssl_reuse=YES demands.
 Exit status: 0 transfer complete, 1 failure, 2 usage.
@@ -28,6 +30,7 @@ def log(msg):
 def make_class(base):
     class Client(base):
         trust_server_pasv_ipv4_address = True
+        ignore_pasv_address = False
         xmode = "pasv"
         implicit = False
         tls_session = None
@@ -70,6 +73,8 @@ def make_class(base):
                 resp = self.sendcmd("PASV")
                 host, port = ftplib.parse227(resp)
                 log("FTPX-GOT 227 %s %d" % (host, port))
+                if self.ignore_pasv_address:
+                    host = self.sock.getpeername()[0]
             else:
                 resp = self.sendcmd("EPSV")
                 host, port = ftplib.parse229(resp, self.sock.getpeername())
@@ -116,6 +121,7 @@ def main():
     ap.add_argument("--tls", choices=("none", "explicit", "implicit"), default="none")
     ap.add_argument("--ccc", action="store_true")
     ap.add_argument("--timeout", type=float, default=15.0)
+    ap.add_argument("--ignore-pasv-address", action="store_true")
     ap.add_argument("op", choices=("get", "put"))
     ap.add_argument("src")
     ap.add_argument("dst")
@@ -133,6 +139,7 @@ def main():
         ftp = make_class(ftplib.FTP_TLS)(context=ctx, timeout=a.timeout)
         ftp.implicit = a.tls == "implicit"
     ftp.xmode = a.mode
+    ftp.ignore_pasv_address = a.ignore_pasv_address
     ftp.set_pasv(a.mode in ("pasv", "epsv"))
 
     try:
