@@ -402,7 +402,7 @@ _start_pureftpd() {
 		mount --bind "$d/dev" /dev || exit 1
 		socat -u UNIX-RECV:/dev/log,mode=666 OPEN:"$d/pure-ftpd.log",append &
 		i=0
-		while [ ! -S /dev/log ] && [ $i -lt 250 ]; do i=$((i + 1)); sleep 0.02; done
+		while [ ! -S /dev/log ] && [ $i -lt 250 ]; do i=$((i + 1)); sleep 0.02; done # poll for the log socket, bounded
 		exec "$@"' sh "$d" "$FTPX_SERVERS/usr/sbin/pure-ftpd" "${args[@]}"
 }
 
