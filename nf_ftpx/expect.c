@@ -80,6 +80,22 @@ int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
 		return -EPERM;
 	}
 
+	rewrite = ftpx_nat_wanted(ct, dir, &adv);
+	newport = m->port;
+	if (dir == IP_CT_DIR_REPLY && daddr == own_nat && s->gates &&
+	    m->port >= s->gate_lo && m->port - s->gate_lo < s->gates) {
+		/*
+		 * A 227/229 after CCC, for a port of our own passive range:
+		 * the session's gate already admits the client there (and a
+		 * data expectation with the same tuple would clash with it).
+		 * Only the address may need rewriting.
+		 */
+		ftpx_stat_inc(net, FTPX_STAT_GATE_COVERED);
+		exp = NULL;
+		ret = 0;
+		goto edit;
+	}
+
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp) {
 		ftpx_stat_inc(net, FTPX_STAT_EXPECT_FAIL);
@@ -92,8 +108,6 @@ int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
 	ftpx_exp_assign_helper(exp, ftpx_ct_helper(ct));
 
 	nat = ct->status & IPS_NAT_MASK;
-	rewrite = ftpx_nat_wanted(ct, dir, &adv);
-	newport = m->port;
 	if (nat) {
 		/* The data connection is NATed like its master; the port
 		 * on the router's side may have to differ. */
@@ -113,7 +127,7 @@ int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
 	}
 	s->expects++;
 	ftpx_stat_inc(net, FTPX_STAT_EXPECTS);
-
+edit:
 	if (rewrite && m->kind == FTPX_K_229)
 		rewrite = newport != m->port;
 	else if (rewrite)
@@ -129,12 +143,14 @@ int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
 					 (const u8 *)&adv, newport, edit->rep,
 					 sizeof(edit->rep));
 		if (!edit->rlen) {
-			nf_ct_unexpect_related(exp);
+			if (exp)
+				nf_ct_unexpect_related(exp);
 			ftpx_stat_inc(net, FTPX_STAT_REWRITE_FAIL);
 			ret = -EINVAL;
 		}
 	}
-	nf_ct_expect_put(exp);
+	if (exp)
+		nf_ct_expect_put(exp);
 	return ret;
 }
 
@@ -145,23 +161,36 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 	u8 family = nf_ct_l3num(ct);
 	struct net *net = nf_ct_net(ct);
 	const struct ftpx_server *srv;
-	unsigned int port, max;
+	unsigned int port, max, total;
 
-	if (s->gated)
+	if (s->gated && (!s->gate_retry || time_before(jiffies, s->gate_next)))
 		return;
 	s->gated = 1;
+	s->gate_retry = 0;
 	rcu_read_lock();
 	srv = ftpx_config_find(net, family, &reply->src.u3);
 	if (!srv || !srv->pasv_min)
 		goto out;
 	max = ftpx_ct_helper(ct)->expect_policy[FTPX_CLASS_GATE].max_expected;
+	/*
+	 * Gates never fill more than three quarters of the kernel's
+	 * expectation table: a full table fails every new expectation of
+	 * every helper, the data expectations of plain FTP sessions included.
+	 * Its size, nf_conntrack_expect_max, is not exported; by default it is
+	 * 4 * (nf_conntrack_htable_size / 256) (nf_conntrack_expect_init()).
+	 * Our count spans all netns and the table is per netns, so this errs
+	 * on the safe side.
+	 */
+	total = 3 * max(READ_ONCE(nf_conntrack_htable_size) / 256, 1U);
+	total = min(READ_ONCE(ftpx_gate_max_total), total);
+	s->gate_lo = srv->pasv_min;
 	for (port = srv->pasv_min; port <= srv->pasv_max; port++) {
 		struct nf_conntrack_expect *exp;
 		__be16 p = htons(port);
+		int ret;
 
 		if (s->gates >= max ||
-		    atomic_inc_return(&ftpx_gate_total) >
-		    READ_ONCE(ftpx_gate_max_total)) {
+		    atomic_inc_return(&ftpx_gate_total) > total) {
 			if (s->gates < max)
 				atomic_dec(&ftpx_gate_total);
 			ftpx_stat_inc(net, FTPX_STAT_GATE_REFUSED);
@@ -184,14 +213,33 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 			exp->dir = IP_CT_DIR_ORIGINAL;
 			exp->expectfn = nf_nat_follow_master;
 		}
-		if (nf_ct_expect_related(exp, 0)) {
-			atomic_dec(&ftpx_gate_total);
-			ftpx_stat_inc(net, FTPX_STAT_GATE_REFUSED);
-		} else {
-			s->gates++;
-			ftpx_stat_inc(net, FTPX_STAT_GATE_EXPECTS);
-		}
+		ret = nf_ct_expect_related(exp, 0);
 		nf_ct_expect_put(exp);
+		if (ret) {
+			atomic_dec(&ftpx_gate_total);
+			if ((ret == -EALREADY || ret == -EBUSY) && !s->gates) {
+				/*
+				 * Another live session of this client to this
+				 * server holds the same gates (FileZilla runs
+				 * two at once): they admit this client too.
+				 * When that session ends they go with it, so
+				 * try again on a later packet of ours (the
+				 * command before a data connection), at most
+				 * ten times a second.
+				 */
+				s->gate_retry = 1;
+				s->gate_next = jiffies + HZ / 10;
+				break;
+			}
+			/* The table is full (-EMFILE): the next ports
+			 * would fail alike. */
+			ftpx_stat_inc(net, FTPX_STAT_GATE_REFUSED);
+			net_info_ratelimited("passive range %u-%u: gate for port %u refused (%d)\n",
+					     srv->pasv_min, srv->pasv_max, port, ret);
+			break;
+		}
+		s->gates++;
+		ftpx_stat_inc(net, FTPX_STAT_GATE_EXPECTS);
 	}
 out:
 	rcu_read_unlock();

@@ -269,6 +269,8 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 
 		if (c->replay)
 			return NF_ACCEPT;
+		if (unlikely(c->s->gate_retry) && c->dir == IP_CT_DIR_ORIGINAL)
+			ftpx_gate_open(c->ct, c->s);
 		if (seq != st->next_seq)
 			st->tls_lost = 1;
 		st->next_seq = seq + datalen;
@@ -379,11 +381,12 @@ static void ftpx_session_end(struct nf_conn *ct)
 	struct ftpx_session *s = ftpx_session_get(ct, false);
 	unsigned int gates;
 
-	if (!s || !READ_ONCE(s->gates))
+	if (!s || (!READ_ONCE(s->gates) && !s->gate_retry))
 		return;
 	spin_lock_bh(&s->lock);
 	gates = s->gates;
 	s->gates = 0;
+	s->gate_retry = 0;
 	spin_unlock_bh(&s->lock);
 	if (!gates)
 		return;

@@ -58,8 +58,11 @@ struct ftpx_session {
 	u8 mode;		/* enum ftpx_mode */
 	u8 auth_pending:1,	/* AUTH sent, waiting for 234 */
 	   ccc_pending:1,	/* CCC seen in cleartext (rare), waiting 200 */
-	   gated:1;		/* passive range expectations were created */
+	   gated:1,		/* passive range expectations were created */
+	   gate_retry:1;	/* another session holds our gates: retry */
 	u16 gates;		/* gate expectations created */
+	u16 gate_lo;		/* they cover gate_lo .. gate_lo + gates - 1 */
+	unsigned long gate_next;	/* jiffies: earliest gate retry */
 	u32 expects;		/* expectations created for this session */
 	u32 refused;		/* lines or expectations refused */
 	u32 rewrites;		/* payload rewrites */

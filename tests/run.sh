@@ -9,7 +9,7 @@
 #
 # Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases;
 # FTPX_KERNELS="glob ..." only the matching kernels; FTPX_CASE_TIMEOUT (s, per
-# case) and FTPX_VM_TIMEOUT (s, per boot; default 1200); MAKE.
+# case) and FTPX_VM_TIMEOUT (s, per boot; default 2700); MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -121,7 +121,7 @@ for k in "${kernels[@]}"; do
 	echo "== tests in a VM running $k"
 	out=$top/build/$k/vm-suite
 	rc=0
-	scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-1200}" --out "$out" "$k" tests/lib/suite.sh || rc=$?
+	scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-2700}" --out "$out" "$k" tests/lib/suite.sh || rc=$?
 	touch "$out/results"
 	tally "$out/results" "[$k] "
 	# A failure no case accounts for: a warning outside every case, a hang, ...

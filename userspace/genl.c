@@ -31,6 +31,7 @@ static const char *const stat_names[FTPX_STAT_MAX] = {
 	[FTPX_STAT_TLS_CLEARED] = "tls_cleared",
 	[FTPX_STAT_GATE_EXPECTS] = "gate_expects",
 	[FTPX_STAT_GATE_REFUSED] = "gate_refused",
+	[FTPX_STAT_GATE_COVERED] = "gate_covered",
 	[FTPX_STAT_RETRANS] = "retrans",
 	[FTPX_STAT_OOO] = "out_of_order",
 	[FTPX_STAT_NOMEM] = "nomem",

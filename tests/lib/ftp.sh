@@ -626,7 +626,9 @@ _cmd_curl() {
 	h=$(url_host "$host")
 	[ "$tls" = implicit ] && scheme=ftps
 	url="$scheme://$h:$port/$rname"
-	cmd=(curl -sS -v -g --max-time "$tmo" --connect-timeout 5 --user "$FTP_USER:$FTP_PASS")
+	# curl counts the login (the TLS handshake included) as connecting:
+	# a busy TCG guest needs more than a few seconds for it
+	cmd=(curl -sS -v -g --max-time "$tmo" --connect-timeout "$((tmo < 12 ? tmo : 12))" --user "$FTP_USER:$FTP_PASS")
 	case $tls in
 	explicit) cmd+=(--ssl-reqd -k) ;;
 	implicit) cmd+=(-k) ;;
@@ -660,7 +662,7 @@ _cmd_lftp() {
 		return 77
 	fi
 	s="set cmd:fail-exit yes; set cmd:interactive no; set xfer:clobber on;"
-	s+=" set net:timeout 5; set net:max-retries 1; set net:persist-retries 0;"
+	s+=" set net:timeout 8; set net:max-retries 1; set net:persist-retries 0;"
 	s+=" set net:reconnect-interval-base 1; set dns:fatal-timeout 5;"
 	# honour the 227 address (fix-pasv-address would repair a private one)
 	if [ "$pasvaddr" = ignore ]; then
