@@ -137,6 +137,14 @@ done
 if [ -x scripts/gen-tables.sh ]; then
 	step "tables: docs/ generated from this run" scripts/gen-tables.sh "${kernels[@]}"
 fi
+# The bad-input table: the rows of make unit and of 73-netlink-hammer in
+# every kernel's guest become docs/bad-input.md. A run whose FTPX_TESTS left
+# out the netlink case has nothing to make it from.
+if [ ${#kernels[@]} -gt 0 ] && [ -s "build/${kernels[0]}/vm-suite/badinput/netlink.tsv" ]; then
+	step "bad input: docs/bad-input.md generated from this run" scripts/gen-bad-input.sh "${kernels[@]}"
+else
+	result SKIP "bad input: docs/bad-input.md (73-netlink-hammer did not run)"
+fi
 
 echo "== summary"
 [ ${#boots[@]} -gt 0 ] && printf 'boot: %s\n' "${boots[@]}"

@@ -16,7 +16,8 @@ together). Each session draws a kind from the mix:
                connection: a pending data expectation and no FIN
   hold-login   login, then silence until DIR/release appears (or --timeout)
   hold-pasv    login, PASV, then silence (the expectation stays pending)
-  hold-ftps    AUTH TLS, login, PROT P, then silence (passive-range gates)
+  hold-ftps    AUTH TLS, login, PROT P, then NOOP once a second (the
+               session's passive-range gates)
   churn        plain PASV+RETR in a loop until DIR/release: expectations
                are created and consumed while the case unloads the module;
                a failure after the release request does not count
@@ -146,11 +147,13 @@ async def read_all(r, limit=None):
 
 async def retr_pasv(a, c, name, tls=False):
     host, port = await c.pasv()
-    dr, dw = await asyncio.open_connection(host, port, ssl=tls_ctx() if tls else None,
-                                          server_hostname="" if tls else None)
+    dr, dw = await asyncio.open_connection(host, port)
     c.w.write(("RETR %s\r\n" % name).encode())
     await c.w.drain()
     await c.reply(1)
+    if tls:
+        # the server starts TLS on the data connection after its 1xx
+        await dw.start_tls(tls_ctx())
     digest, _ = await read_all(dr)
     dw.close()
     await c.reply(2)
@@ -218,6 +221,15 @@ async def session(a, kind, rnd, stats):
             if kind == "hold-pasv":
                 await c.pasv()
             a.held += 1
+            if kind == "hold-ftps":
+                # a keepalive, as FTPS clients send: the session's gates,
+                # held by another session of the same (masqueraded)
+                # client while that lived, are retried on our packets
+                while not a.release.is_set():
+                    try:
+                        await asyncio.wait_for(a.release.wait(), 1)
+                    except asyncio.TimeoutError:
+                        await c.cmd("NOOP", 2)
             await a.release.wait()
             # the router may have lost the session meanwhile: ending it is
             # all that is asked
@@ -234,6 +246,7 @@ async def session(a, kind, rnd, stats):
                 try:
                     await asyncio.wait_for(retr_pasv(a, c, FILES[0]), 20)
                     rounds += 1
+                    await asyncio.sleep(0.05)
                 except Exception:
                     if not a.release.is_set() and not a.unloading():
                         raise
