@@ -8,7 +8,7 @@
 #        -- server 203.0.113.2 (vsftpd plain on 21, explicit TLS on 2121,
 #           passive range 50000-50031 known to nf_ftpx: 32 gates a session)
 #
-# tests/lib/tools/ftpstress.py starts FTPX_STRESS_SESSIONS (CI 120; the issue's
+# tests/lib/tools/ftpstress.py starts FTPX_STRESS_SESSIONS (CI 60; the issue's
 # full size is 1000) sessions at once, drawn from: plain PASV, plain PORT,
 # FTPS PASV (each must transfer the right bytes), ABOR mid-transfer, TCP
 # reset after PASV, and held ones (silent after login, after PASV, after
@@ -32,8 +32,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=$FTPX_PYTHON
 T=$here/../lib/tools
 CTL=$FTPX_TOP/userspace/ftpxctl
-N=${FTPX_STRESS_SESSIONS:-120}
-N2=${FTPX_STRESS_WAVE2:-30}
+N=${FTPX_STRESS_SESSIONS:-60}
+N2=${FTPX_STRESS_WAVE2:-16}
 RANGE=50000-50031
 GATES=32
 server_available vsftpd || skip "vsftpd not installed"
