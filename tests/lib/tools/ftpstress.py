@@ -147,7 +147,9 @@ async def read_all(r, limit=None):
 
 async def retr_pasv(a, c, name, tls=False):
     host, port = await c.pasv()
-    dr, dw = await asyncio.open_connection(host, port)
+    # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing to
+    # let it through fails here instead of after the kernel's two minutes
+    dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
     c.w.write(("RETR %s\r\n" % name).encode())
     await c.w.drain()
     await c.reply(1)
@@ -200,7 +202,7 @@ async def session(a, kind, rnd, stats):
             await retr_port(a, c, rnd.choice(FILES))
         elif kind == "abort":
             host, port = await c.pasv()
-            dr, dw = await asyncio.open_connection(host, port)
+            dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
             c.w.write(("RETR %s\r\n" % BIG).encode())
             await c.w.drain()
             await c.reply(1)
