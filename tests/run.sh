@@ -116,9 +116,16 @@ done
 # other): much of a case is waiting on the network or on a timeout, so two
 # guests share the two cores well. Each run's output goes to its log and is
 # shown, whole, when it is done.
+# Side by side each guest gets about one core: case and boot limits double.
+if [ "${FTPX_VM_PARALLEL:-1}" = 1 ]; then
+	export FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-600}
+	vm_timeout=${FTPX_VM_TIMEOUT:-4200}
+else
+	vm_timeout=${FTPX_VM_TIMEOUT:-2700}
+fi
 suite_run() {
 	local k=$1 out=$top/build/$1/vm-suite rc=0
-	scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-2700}" --out "$out" "$k" tests/lib/suite.sh || rc=$?
+	scripts/vm-run.sh --timeout "$vm_timeout" --out "$out" "$k" tests/lib/suite.sh || rc=$?
 	echo "$rc" > "$out.rc"
 }
 
