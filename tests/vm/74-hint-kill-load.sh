@@ -7,8 +7,8 @@
 #     -- server 192.168.1.2 (vsftpd explicit TLS on 21, no passive range on
 #        the router, 227 announces 198.51.100.1; ftpx-agent)
 #
-# tests/lib/tools/ftpstress.py runs FTPX_HINTLOAD_SESSIONS (CI 30) FTPS
-# sessions (PASV, RETR, checksum), started over FTPX_HINTLOAD_RAMP seconds (CI 30). An FTPS
+# tests/lib/tools/ftpstress.py runs FTPX_HINTLOAD_SESSIONS (CI 20) FTPS
+# sessions (PASV, RETR, checksum), started over FTPX_HINTLOAD_RAMP seconds (CI 20). An FTPS
 # data connection gets through only with the exact expectation ftpxd makes
 # from the agent's hint (the router drops unsolicited SYNs to itself). While
 # they run, ftpxd is killed with SIGKILL; once the agent has noticed
@@ -25,8 +25,8 @@
 
 hint_require
 require_cmd conntrack
-N=${FTPX_HINTLOAD_SESSIONS:-30}
-RAMP=${FTPX_HINTLOAD_RAMP:-30}
+N=${FTPX_HINTLOAD_SESSIONS:-20}
+RAMP=${FTPX_HINTLOAD_RAMP:-20}
 PY=$FTPX_PYTHON
 T=$FTPX_TOP/tests/lib/tools
 ftpx_load || fail "cannot load nf_ftpx"
@@ -53,17 +53,19 @@ cleanup_push "kill $spid"
 # kill_restart N: SIGKILL ftpxd once hints are flowing, restart it after the
 # agent has noticed
 kill_restart() {
-	local acc0 unreach0
+	local acc0 unreach0 before after
 	acc0=$(grep -c 'accepted in' "$HINT_ALOG")
 	_flowing() { [ "$(grep -c 'accepted in' "$HINT_ALOG")" -gt "$acc0" ]; }
 	busywait 120000 _flowing || { echo "kill $1: no hint accepted in 120 s"; return 1; }
-	echo "kill $1: hint expectations in the kernel before: $(hint_expects)"
+	unreach0=$(grep -c 'unreachable' "$HINT_ALOG")
+	before=$(hint_expects)
 	kill -9 "$HINT_DPID"
 	wait "$HINT_DPID" 2>/dev/null
-	unreach0=$(grep -c 'unreachable' "$HINT_ALOG")
+	after=$(hint_expects)
+	# (sessions keep consuming them meanwhile: a count, not a check)
+	echo "kill $1: hint expectations in the kernel: $before before the kill, $after right after"
 	_noticed() { [ "$(grep -c 'unreachable' "$HINT_ALOG")" -gt "$unreach0" ]; }
-	check "kill $1: the agent notices and retries" busywait 60000 _noticed
-	echo "kill $1: hint expectations in the kernel with ftpxd gone: $(hint_expects)"
+	check "kill $1: the agent notices and retries" busywait 20000 _noticed
 	hint_start_ftpxd || fail "ftpxd did not restart"
 }
 kill_restart 1
