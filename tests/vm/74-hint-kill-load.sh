@@ -9,16 +9,17 @@
 #
 # tests/lib/tools/ftpstress.py runs FTPX_HINTLOAD_SESSIONS (CI 20) FTPS
 # sessions (PASV, RETR, checksum), started over FTPX_HINTLOAD_RAMP seconds
-# (CI 20). An FTPS data connection gets through only with the exact expectation ftpxd makes
-# from the agent's hint (the router drops unsolicited SYNs to itself). While
+# (CI 20). An FTPS data connection gets through only with the exact
+# expectation ftpxd makes from the agent's hint (the router drops
+# unsolicited SYNs to itself). While
 # they run, ftpxd is killed with SIGKILL; once the agent has noticed
 # (it logs "unreachable" and retries with backoff) ftpxd is started again;
 # then a second time. Must hold:
 #   - every session transfers the right bytes (none lost its hint);
 #   - the agent gave up on no hint;
+#   - after the load, no hint expectation is left once the sessions ended.
 # The hint expectations in the kernel are counted before and right after
 # each kill (the kernel holds them, not ftpxd).
-#   - after the load, no hint expectation is left once the sessions ended.
 . "$(dirname "$0")/../lib/runner.sh"
 . "$(dirname "$0")/../lib/ftp.sh"
 . "$(dirname "$0")/hint-lib.bash"
