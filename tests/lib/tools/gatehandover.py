@@ -53,7 +53,10 @@ def main():
         return 1
     print("connected: B's data connection to %s:%d after A quit" % (daddr, dport))
     b.putcmd("RETR 1k.bin")
-    b.voidresp()
+    resp = b.getresp()
+    if not resp.startswith("1"):
+        print("RETR refused: " + resp)
+        return 1
     ds = b.context.wrap_socket(d, server_hostname=host, session=b.sock.session)
     got = b""
     while True:
