@@ -57,8 +57,8 @@ cleanup_push "kill $spid"
 # all, restart it once the agent has noticed (or after 20 s when no hint
 # came due meanwhile)
 kill_restart() {
-	local unreach0 before after
-	_flowing() { [ "$(grep -c 'accepted in' "$HINT_ALOG")" -ge "$2" ]; }
+	local unreach0 before after want=$2
+	_flowing() { [ "$(grep -c 'accepted in' "$HINT_ALOG")" -ge "$want" ]; }
 	busywait 120000 _flowing || { echo "kill $1: not $2 hints accepted in 120 s"; return 1; }
 	unreach0=$(grep -c 'unreachable' "$HINT_ALOG")
 	before=$(hint_expects)
