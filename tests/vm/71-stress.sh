@@ -98,7 +98,7 @@ on r "$CTL" stats | grep -E '^(sessions|expects|expect_fail|gate_expects|gate_re
 echo
 {
 	echo "wave 1: $N sessions, peak $peak control connections open at once, completing ones done in $t_held s"
-	echo "at unload: $live live sessions, $nexp expectations"
+	echo "at unload: $live conntracks with helper ftpx (control and data), $nexp expectations"
 } >>"$summary"
 
 # unload under load
