@@ -40,6 +40,8 @@ ha_require() {
 	modprobe bridge 2>/dev/null
 	modprobe nf_conntrack_netlink 2>/dev/null || skip "nf_conntrack_netlink not available"
 	modprobe nf_nat 2>/dev/null
+	# the served files, the clients and the servers read the RNG
+	ftpx_rng_ready
 }
 
 # _ha_port NS IF BRIDGE: veth from NS (named IF) to the switch's BRIDGE
@@ -96,9 +98,11 @@ ha_diagram() {
 	echo "active router: $HA_ACTIVE"
 }
 
-# ha_rules: what router_rules_nft writes for placement c, plus port 2121
-# and the NAT of data connections whose expectation conntrackd committed
-# (it carries no NAT; the data connection is DNATed like its master)
+# ha_rules: what router_rules_nft writes for placement c, plus port 2121,
+# the NAT of data connections whose expectation conntrackd committed (it
+# carries no NAT; the data connection is DNATed like its master), and
+# hint-lib.bash's input rule: a data SYN that beats its hint is dropped
+# (and retransmitted) instead of refused by the router itself
 ha_rules() {
 	local r rs
 	rs="table inet ftpx {
@@ -114,6 +118,10 @@ ha_rules() {
 		iifname \"c0\" ip daddr $HA_VIP_C tcp dport { 21, 990 } dnat ip to $HA_SRV
 		iifname \"c0\" ip daddr $HA_VIP_C tcp dport 2121 dnat ip to $HA_SRV_LONG:21
 		iifname \"c0\" ip daddr $HA_VIP_C ct state related ct helper \"ftpx\" counter dnat ip to $HA_SRV comment \"ftpx:ha-related-nat\"
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname \"c0\" ct state new tcp dport != { 21, 990 } counter drop comment \"ftpx:unsolicited\"
 	}
 	chain forward {
 		type filter hook forward priority filter; policy drop;
@@ -231,7 +239,7 @@ _garp() {
 # r2 takes the VIPs, sends gratuitous ARPs and, as primary-backup.sh
 # "primary" does: commit the external cache (conntracks, then
 # expectations), flush the caches, resync from the kernel, bulk-send.
-# Prints the commit's duration in ms.
+# Sets HA_MOVE_MS (addresses and ARP) and HA_COMMIT_MS (the two commits).
 ha_failover() {
 	local t0 t1
 	ip -n "$NS_R1" link set c0 down
@@ -241,15 +249,16 @@ ha_failover() {
 	ns_addr "$NS_R2" s0 "$HA_VIP_S/24"
 	_garp "$NS_R2" c0 "$HA_VIP_C" || return 1
 	_garp "$NS_R2" s0 "$HA_VIP_S" || return 1
+	t1=$(ftpx_now_ms)
+	HA_MOVE_MS=$((t1 - t0))
 	FTPX_TRACE_LVL=1 ha_ctd r2 -c ct || return 1
 	FTPX_TRACE_LVL=1 ha_ctd r2 -c expect || return 1
-	t1=$(ftpx_now_ms)
+	HA_COMMIT_MS=$(($(ftpx_now_ms) - t1))
 	FTPX_TRACE_LVL=1 ha_ctd r2 -f || return 1
 	FTPX_TRACE_LVL=1 ha_ctd r2 -R || return 1
 	FTPX_TRACE_LVL=1 ha_ctd r2 -B || return 1
 	HA_ACTIVE=r2
 	NS_R=$NS_R2
-	HA_FAILOVER_MS=$((t1 - t0))
 }
 
 ha_dump() {

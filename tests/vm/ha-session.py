@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """One FTP session across a router failover (tests/vm/85-ha-*.sh).
 
-  ha-session.py HOST PORT DIR none|explicit full|short
+  ha-session.py HOST PORT DIR none|explicit|implicit full|short
 
-Logs in (anonymous; explicit: AUTH TLS and PROT P), then:
+Logs in (anonymous; TLS: PROT P, data connections resume the control
+connection's TLS session), then:
   t1  RETR 64k.bin over PASV (before the failover)
   pre PASV only (full): the reply, and with it the expectation, comes
       before the failover; writes DIR/pasv and waits
@@ -12,7 +13,8 @@ then writes DIR/ready and waits for DIR/go (the failover is done), and:
       (full): the data connection needs the expectation the backup got
       from conntrackd
   t3  RETR 1k.bin over PASV: the command and reply pass the backup
-  t4  STOR DIR/up.bin as upload/ha-up.bin over EPSV (full)
+  t4  STOR DIR/up.bin as upload/ha-NAME.bin over EPSV (full; NAME: the
+      last component of DIR)
 Each step appends "NAME ok SHA256 BYTES" or "NAME fail REASON" to DIR/res.
 The control dialogue goes to DIR/log's stderr in curl's -v style.
 """
@@ -93,6 +95,7 @@ def main():
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         ftp = make_class(ftplib.FTP_TLS)(context=ctx, timeout=12)
+        ftp.implicit = tls == "implicit"
     ftp.set_pasv(True)
     try:
         ftp.connect(host, port)
@@ -124,7 +127,7 @@ def main():
         ftp.xmode = "epsv"
         try:
             with open(os.path.join(d, "up.bin"), "rb") as f:
-                ftp.storbinary("STOR upload/ha-up.bin", f)
+                ftp.storbinary("STOR upload/ha-%s.bin" % os.path.basename(d), f)
             result(d, "t4", "ok")
         except ERRORS as e:
             result(d, "t4", "fail %s: %s" % (type(e).__name__, e))
