@@ -229,11 +229,6 @@ ha_ext_has() {
 	ha_ctd "$1" -e "$2" 2>/dev/null | grep -q -- "$3"
 }
 
-# _garp NS DEV ADDR: announce ADDR from DEV (the switch learns the port,
-# the neighbours update their ARP entry)
-_garp() {
-	nsrun "$1" "$FTPX_PYTHON" "$FTPX_LIBDIR/tools/garp.py" "$2" "$3"
-}
 
 # ha_failover: r1 stops forwarding (its links go down, as if it died);
 # r2 takes the VIPs, sends gratuitous ARPs and, as primary-backup.sh
@@ -247,8 +242,9 @@ ha_failover() {
 	t0=$(ftpx_now_ms)
 	ns_addr "$NS_R2" c0 "$HA_VIP_C/24"
 	ns_addr "$NS_R2" s0 "$HA_VIP_S/24"
-	_garp "$NS_R2" c0 "$HA_VIP_C" || return 1
-	_garp "$NS_R2" s0 "$HA_VIP_S" || return 1
+	# the switch learns the ports, the neighbours update their ARP entry
+	nsrun "$NS_R2" "$FTPX_PYTHON" "$FTPX_LIBDIR/tools/garp.py" \
+		c0 "$HA_VIP_C" s0 "$HA_VIP_S" || return 1
 	t1=$(ftpx_now_ms)
 	HA_MOVE_MS=$((t1 - t0))
 	FTPX_TRACE_LVL=1 ha_ctd r2 -c ct || return 1

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Gratuitous ARP: garp.py DEV ADDR [COUNT]
+"""Gratuitous ARP: garp.py DEV ADDR [DEV ADDR...]
 
-Sends COUNT (default 2) ARP requests for ADDR from ADDR out of DEV, to the
+Sends two ARP requests for each ADDR from ADDR out of its DEV, to the
 broadcast address, as a router does when it takes over a virtual address:
 the switch learns the new port of ADDR's MAC, and neighbours with an ARP
 entry for ADDR replace the old router's MAC by DEV's.
@@ -11,9 +11,7 @@ import struct
 import sys
 
 
-def main():
-    dev, addr = sys.argv[1], sys.argv[2]
-    count = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+def garp(dev, addr, count=2):
     with open("/sys/class/net/%s/address" % dev) as f:
         mac = bytes.fromhex(f.read().strip().replace(":", ""))
     ip = socket.inet_aton(addr)
@@ -25,6 +23,16 @@ def main():
     s.bind((dev, 0))
     for _ in range(count):
         s.send(frame)
+    s.close()
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
+        sys.stderr.write("usage: garp.py DEV ADDR [DEV ADDR...]\n")
+        return 2
+    for i in range(0, len(args), 2):
+        garp(args[i], args[i + 1])
     return 0
 
 
