@@ -25,6 +25,9 @@
 #      "192,168,10,22" -> "198,51,100,1"): the limit. The sequence
 #      adjustment is not synced, so after the failover its control
 #      connection is out of step and breaks.
+#   l  plain FTP to 192.168.10.22 that only logs in before the failover:
+#      r2 makes the first length-changing rewrite on a conntrack that
+#      conntrackd created (it must have sequence adjustment then)
 # Checksums on both ends; rows in $FTPX_OUT/tables/failover.tsv.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,7 +97,8 @@ SHA1="ok $(sha "$FTP_ROOT/1k.bin") 1024"
 sess a 21 none full
 sess b 2121 none short
 sess f 990 implicit full
-for s in a b f; do
+sess l 2121 none late
+for s in a b f l; do
 	busywait 60000 test -e "$HA_DIR/$s/ready" ||
 		{ cat "$HA_DIR/$s/log"; fail "session $s did not reach the failover point"; }
 done
@@ -110,8 +114,10 @@ ip netns exec "$NS_R1" "$HINT_US/ftpxctl" sessions 2>/dev/null | sed 's/^/r1 ses
 
 # what r2's conntrackd received from r1 (external cache)
 t0=$(ftpx_now_ms)
-for s in a f; do
+for s in a f l; do
 	check "r2's conntrackd holds $s's control connection" busywait 10000 ha_ext_has r2 ct "sport=$(cport $s) "
+done
+for s in a f; do
 	check "r2's conntrackd holds $s's expectation" busywait 10000 ha_ext_has r2 expect "dport=$(pport $s) "
 done
 echo "sync: r2's external cache complete $(($(ftpx_now_ms) - t0)) ms after r1 had the expectations"
@@ -132,12 +138,12 @@ check "r2: f's hint expectation committed" has_exp r2 "$(pport f)"
 nat0=$(ha_count r2 ftpx:ha-related-nat)
 rel0=$(ha_count r2 ftpx:related)
 acc0=$(hstat r2 accepted)
-touch "$HA_DIR/a/go" "$HA_DIR/b/go" "$HA_DIR/f/go"
-for s in a b f; do
+touch "$HA_DIR/a/go" "$HA_DIR/b/go" "$HA_DIR/f/go" "$HA_DIR/l/go"
+for s in a b f l; do
 	busywait 90000 test -e "$HA_DIR/$s/done" || echo "session $s did not finish"
 done
 ip netns exec "$NS_R2" "$HINT_US/ftpxctl" sessions 2>/dev/null | sed 's/^/r2 session: /'
-for s in a b f; do
+for s in a b f l; do
 	echo "--- session $s"
 	cat "$HA_DIR/$s/res"
 done
@@ -161,6 +167,8 @@ check "r2: the committed expectations' data connections were DNATed by the rules
 check "r2: data connections admitted as related to ftpx (+$rel)" test "$rel" -ge 6
 check "r1 forwarded nothing after the failover (links down)" \
 	test "$(ip -n "$NS_R1" -o link show c0 | grep -c 'state DOWN')" -eq 1
+check_eq "l t3 (r2's first rewrite, shortening, on a committed conntrack) RETR 1k.bin" \
+	"$(res l t3)" "$SHA1" && pl3=pass || pl3=fail
 b3=$(res b t3)
 echo "LIMIT: session whose 227 was shortened by r1, after the failover: t3 ${b3:-no result}"
 check "b t3 fails after the failover (seqadj not synced; docs/ha.md)" grep -q '^fail' <<<"$b3"
@@ -175,6 +183,7 @@ row ha-ftp-post "plain FTP: PASV RETR and EPSV STOR after the failover (adopted 
 row ha-ftps-pre "FTPS implicit, hints: data connection of a hint made before the failover" "$pf2"
 row ha-ftps-post "FTPS implicit, hints: PASV RETR and EPSV STOR after the failover (hints to the backup's ftpxd)" \
 	"$([ "$pf3$pf4" = passpass ] && echo pass || echo fail)" "r2 accepted $acc hints"
+row ha-ftp-late "plain FTP: first length-changing 227 rewrite after the failover (adopted control connection)" "$pl3"
 row ha-limit-seqadj "limit: plain FTP whose 227 reply was shortened before the failover (seqadj not synced)" \
 	"$(grep -q '^ok' <<<"$b3" && echo pass || echo fail)" "a failure is the documented limit (docs/ha.md)"
 echo "elapsed: $SECONDS s"
