@@ -44,7 +44,9 @@ row() {
 
 ha_require
 hint_require
-ftpx_load || fail "cannot load nf_ftpx"
+# a loaded emulated guest may spend more than the default 30 s between a
+# hint and the data connection that uses it when a failover lies between
+ftpx_load hint_timeout=120 || fail "cannot load nf_ftpx"
 ha_setup
 ha_rules || fail "ruleset"
 ha_diagram
@@ -71,8 +73,10 @@ hstat() {
 }
 ftpxd_start r1 || fail "ftpxd in r1"
 ftpxd_start r2 || fail "ftpxd in r2"
-server_start vsftpd --family 4 || fail "vsftpd"
-server_start vsftpd --family 4 --tls implicit --masq "$HA_VIP_C" || fail "vsftpd implicit TLS"
+# the sessions wait idle for the failover: longer than the 60 s default
+server_start vsftpd --family 4 --conf idle_session_timeout=300 || fail "vsftpd"
+server_start vsftpd --family 4 --tls implicit --masq "$HA_VIP_C" \
+	--conf idle_session_timeout=300 || fail "vsftpd implicit TLS"
 hint_start_agent || fail "ftpx-agent did not start"
 head -c 200000 /dev/urandom >"$HA_DIR/up.bin"
 
