@@ -180,7 +180,7 @@ echo "--- ftpxd r2"
 ip netns exec "$NS_R2" "$HINT_US/ftpxctl" hints --socket "$HA_DIR/ftpxd-r2.sock" | grep -v ' 0$'
 grep -E 'refused|accepted' "$HA_DIR/ftpxd-r2.log" | tail -n 6
 
-note="sync ${HA_COMMIT_MS} ms commit"
+note="commit on the backup ${HA_COMMIT_MS} ms"
 row ha-ftp-pre "plain FTP: PASV before the failover, data connection after (committed expectation, related DNAT rule)" "$pa2" "$note"
 row ha-ftp-post "plain FTP: PASV RETR and EPSV STOR after the failover (adopted control connection)" \
 	"$([ "$pa3$pa4" = passpass ] && echo pass || echo fail)"
