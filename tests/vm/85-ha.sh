@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ftpx-case-timeout: 400
+# ftpx-case-timeout: 600
 # FTP and FTPS across a router failover. Two routers with conntrackd
 # (Debian's package, FTFW over UDP on a sync link, expectation sync for
 # ftpx), r1 active (tests/lib/ha.sh). Three sessions log in and transfer
@@ -146,7 +146,10 @@ touch "$HA_DIR/a/go" "$HA_DIR/b/go" "$HA_DIR/f/go" "$HA_DIR/l/go"
 for s in a b f l; do
 	busywait 90000 test -e "$HA_DIR/$s/done" || echo "session $s did not finish"
 done
-ip netns exec "$NS_R2" "$HINT_US/ftpxctl" sessions 2>/dev/null | sed 's/^/r2 session: /'
+r2s=$(ip netns exec "$NS_R2" "$HINT_US/ftpxctl" sessions 2>/dev/null)
+sed 's/^/r2 session: /' <<<"$r2s"
+check "r2: nf_ftpx took f's adopted control connection for TLS (mode=explicit-tls)" \
+	grep -q "mode=explicit-tls .* sport=$(cport f) dport=990 " <<<"$r2s"
 for s in a b f l; do
 	echo "--- session $s"
 	cat "$HA_DIR/$s/res"
