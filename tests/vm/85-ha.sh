@@ -128,8 +128,8 @@ echo "sync: r2's external cache complete $(($(ftpx_now_ms) - t0)) ms after r1 ha
 check "r2's kernel has no conntrack of a yet" \
 	bash -c "! ip netns exec $NS_R2 conntrack -L 2>/dev/null | grep -q 'sport=$(cport a) '"
 
-# the helper's sequence adjustment (b's 227 reply became one byte shorter):
-# ctnetlink reports it, conntrackd's protocol has a field for it
+# the helper's sequence adjustment (b's 227 reply became one byte shorter),
+# as ctnetlink reports it
 seqadj() { ip netns exec "$(ns_of "$1")" "$FTPX_PYTHON" "$FTPX_LIBDIR/tools/ctseqadj.py" "$2"; }
 sa1=$(seqadj r1 "$(cport b)")
 echo "r1 seqadj of b: $sa1"
@@ -144,6 +144,8 @@ check "r2: a's control connection committed, helper ftpx" grep -q 'helper=ftpx' 
 check "r2: a's control connection keeps its DNAT (reply from $HA_SRV)" grep -q "src=$HA_SRV dst=198.51.100.2" <<<"$ctl"
 sa2=$(seqadj r2 "$(cport b)")
 echo "r2 seqadj of b after the commit: $sa2"
+check "r2: b's committed conntrack came without the offset (the limit's cause)" \
+	grep -q 'reply=-$' <<<"$sa2"
 ip netns exec "$NS_R2" conntrack -L expect 2>/dev/null | sed 's/^/r2 expect: /'
 check "r2: a's expectation committed" has_exp r2 "$(pport a)"
 check "r2: f's hint expectation committed" has_exp r2 "$(pport f)"
