@@ -78,7 +78,8 @@ top, run, kernels = sys.argv[1], sys.argv[2], sys.argv[3:]
 VERDICTS = {"pass": "pass", "fail": "**FAIL**", "skip": "skip"}
 HELPERS = {"ftpx": "nf_ftpx (helper \"ftpx\")",
            "ftp": "in-tree nf_conntrack_ftp + nf_nat_ftp (helper \"ftp\")"}
-TITLES = {"matrix": "FTP through NAT: nf_ftpx against the in-tree helper"}
+TITLES = {"matrix": "FTP through NAT: nf_ftpx against the in-tree helper",
+          "failover": "FTP and FTPS across a router failover (conntrackd, docs/ha.md)"}
 WORST = {"fail": 2, "skip": 1, "pass": 0}
 
 def short(k):
