@@ -31,7 +31,7 @@ planted() {
 	fi
 }
 
-planted kasan oob '^  \| .*BUG: KASAN: slab-out-of-bounds in warnmod_oob'
+planted kasan oob '^  \| .*BUG: KASAN: slab-out-of-bounds in warnmod_'
 planted kmemleak leak '^  \| unreferenced object 0x[0-9a-f]+ \(size 96\)'
 planted atomic-sleep sleep '^  \| .*BUG: sleeping function called from invalid context'
 planted lockdep abba '^  \| .*WARNING: possible circular locking dependency detected'
