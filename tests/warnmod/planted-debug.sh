@@ -7,9 +7,12 @@
 # every one. Exits 0 whatever happened: vm-run.sh's own verdict on the same
 # kernel log is the run's status.
 #
-# Order matters: lockdep switches itself off after its first report, and the
-# KASAN report comes first so no earlier fault can have silenced it (KASAN
-# prints only its first report unless booted with kasan_multi_shot).
+# Order matters. lockdep switches itself off after its first report, and
+# also after any taint that makes it unreliable, which a KASAN report sets
+# (add_taint(TAINT_BAD_PAGE, LOCKDEP_NOW_UNRELIABLE)), so the lockdep case
+# runs first. KASAN prints only its first report (unless booted with
+# kasan_multi_shot), so its case comes last, where no other report can
+# stand in for it.
 set -uo pipefail
 # shellcheck source=SCRIPTDIR/../lib/runner.sh
 . "$(dirname "$0")/../lib/runner.sh"
@@ -31,8 +34,8 @@ planted() {
 	fi
 }
 
-planted kasan oob '^  \| .*BUG: KASAN: slab-out-of-bounds in warnmod_'
-planted kmemleak leak '^  \| unreferenced object 0x[0-9a-f]+ \(size 96\)'
-planted atomic-sleep sleep '^  \| .*BUG: sleeping function called from invalid context'
 planted lockdep abba '^  \| .*WARNING: possible circular locking dependency detected'
+planted atomic-sleep sleep '^  \| .*BUG: sleeping function called from invalid context'
+planted kmemleak leak '^  \| unreferenced object 0x[0-9a-f]+ \(size 96\)'
+planted kasan oob '^  \| .*BUG: KASAN: slab-out-of-bounds in warnmod_'
 exit 0

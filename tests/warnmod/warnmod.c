@@ -9,7 +9,7 @@
  *   leak=1   kmalloc a buffer and drop the only pointer (a kmemleak report)
  *   sleep=1  sleep while holding a spinlock ("sleeping function called
  *            from invalid context", DEBUG_ATOMIC_SLEEP)
- *   abba=1   take two locks in both orders (lockdep "possible circular
+ *   abba=1   take two mutexes in both orders (lockdep "possible circular
  *            locking dependency"); lockdep turns itself off after it
  *
  * The last four are for the debug kernel (scripts/test-debug.sh); on a kernel
