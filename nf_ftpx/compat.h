@@ -20,8 +20,10 @@
  */
 #ifdef FTPX_HAVE_EXP_ASSIGN_HELPER
 #define ftpx_exp_assign_helper(exp, h) rcu_assign_pointer((exp)->assign_helper, h)
+#define ftpx_exp_assigned_helper(exp) rcu_access_pointer((exp)->assign_helper)
 #else
 #define ftpx_exp_assign_helper(exp, h) rcu_assign_pointer((exp)->helper, h)
+#define ftpx_exp_assigned_helper(exp) rcu_access_pointer((exp)->helper)
 #endif
 
 #endif /* _FTPX_COMPAT_H */

@@ -87,9 +87,14 @@ static int ftpx_parse_server(struct genl_info *info, struct ftpx_server *srv,
 		}
 	}
 	if (tb[FTPX_S_MASQ]) {
-		if (ftpx_addr_attr(tb[FTPX_S_MASQ], &fam, &srv->masq) ||
-		    fam != srv->family) {
-			NL_SET_ERR_MSG(extack, "masquerade address must be of the server's family");
+		if (ftpx_addr_attr(tb[FTPX_S_MASQ], &fam, &srv->masq)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[FTPX_S_MASQ],
+					    "masquerade address must be 4 or 16 bytes");
+			return -EINVAL;
+		}
+		if (fam != srv->family) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[FTPX_S_MASQ],
+					    "masquerade address must be of the server's family");
 			return -EINVAL;
 		}
 		srv->has_masq = true;
@@ -109,8 +114,11 @@ static int ftpx_parse_server(struct genl_info *info, struct ftpx_server *srv,
 				       extack);
 		if (ret)
 			return ret;
-		if (!pt[FTPX_P_PREFIX])
-			continue;
+		if (!pt[FTPX_P_PREFIX]) {
+			NL_SET_ERR_MSG_ATTR(extack, p,
+					    "internal prefix entry has no prefix");
+			return -EINVAL;
+		}
 		alen = nla_len(pt[FTPX_P_PREFIX]) - 1;
 		if (alen != 4 && alen != 16) {
 			NL_SET_ERR_MSG(extack, "prefix must be 4 or 16 address bytes and a length");

@@ -86,6 +86,21 @@ static void ftpx_go_tls(struct ftpx_ctx *c, u8 mode)
 	ftpx_gate_open(c->ct, c->s);
 }
 
+/*
+ * The first bytes seen of a direction are TLS: the session was encrypted
+ * before this conntrack was ours (taken over from another router by
+ * conntrackd, or the module loaded mid-session). Treat it as explicit TLS and
+ * keep it opaque for good: with no record sync from the start, a CCC cannot
+ * be told from TLS and cleartext parsing never resumes.
+ */
+static void ftpx_adopt_tls(struct ftpx_ctx *c)
+{
+	ftpx_go_tls(c, FTPX_MODE_EXPLICIT);
+	c->s->st[0].tls_lost = 1;
+	c->s->st[1].tls_lost = 1;
+	ftpx_stat_inc(nf_ct_net(c->ct), FTPX_STAT_TLS_ADOPTED);
+}
+
 static void ftpx_act(struct ftpx_ctx *c, const char *line, unsigned int len)
 {
 	struct net *net = nf_ct_net(c->ct);
@@ -238,13 +253,17 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 		st->next_seq = seq;
 		st->part_len[prev] = 0;
 		st->skip[prev] = 0;
-		if (c->dir == IP_CT_DIR_ORIGINAL &&
-		    c->s->mode == FTPX_MODE_PLAIN) {
-			unsigned int n = min(datalen, 3U);
-			const char *p = ftpx_bytes(c, dataoff, 0, &n);
+		if (c->s->mode == FTPX_MODE_PLAIN) {
+			unsigned int n = min(datalen, 5U);
+			const u8 *p = (const u8 *)ftpx_bytes(c, dataoff, 0, &n);
 
-			if (p && ftpx_tls_client_hello((const u8 *)p, n))
+			if (!p)
+				;
+			else if (c->dir == IP_CT_DIR_ORIGINAL &&
+				 ftpx_tls_client_hello(p, n))
 				ftpx_go_tls(c, FTPX_MODE_IMPLICIT);
+			else if (ftpx_tls_record(p, n))
+				ftpx_adopt_tls(c);
 		}
 	} else if (seq == st->next_seq) {
 		/* in order */
@@ -373,8 +392,11 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 
 /*
  * The control connection is ending (FIN or RST seen): a passive range opened
- * for it must not outlive it, so its gates (and any pending data
- * expectation) go now rather than when the conntrack times out.
+ * for it must not outlive it, so its gates go now rather than when the
+ * conntrack times out. Data expectations of plain FTP stay until they are
+ * used, time out (data_timeout) or the conntrack goes, as with the in-tree
+ * helper: a client may close control right after a PASV/RETR it still
+ * connects for.
  */
 static void ftpx_session_end(struct nf_conn *ct)
 {
@@ -403,6 +425,9 @@ int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	struct tcphdr _tcph;
 	int ret;
 
+	/* Module unload: create nothing more (see ftpx_exit). */
+	if (unlikely(READ_ONCE(ftpx_exiting)))
+		return NF_ACCEPT;
 	/* Data connections carry "ftpx" only so rules can match it. */
 	if (ct->master)
 		return NF_ACCEPT;

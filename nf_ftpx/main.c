@@ -16,6 +16,7 @@
 
 #include "nf_ftpx.h"
 
+bool ftpx_exiting;
 bool ftpx_loose;
 module_param_named(loose, ftpx_loose, bool, 0600);
 MODULE_PARM_DESC(loose, "Accept PORT/EPRT/227 addresses other than the control peer's (FTP bounce); default off");
@@ -158,11 +159,32 @@ err_session:
 	return ret;
 }
 
+static bool ftpx_is_ours(const struct nf_conntrack_helper *h)
+{
+	return h == &ftpx_helpers[0] || h == &ftpx_helpers[1];
+}
+
+/* An expectation that still names our helper after it is unregistered. */
+static bool ftpx_exp_ours(struct nf_conntrack_expect *exp, void *data)
+{
+	return ftpx_is_ours(rcu_access_pointer(exp->helper)) ||
+	       ftpx_is_ours(ftpx_exp_assigned_helper(exp));
+}
+
+/*
+ * Unload with live sessions and expectations. ftpx_help stops creating
+ * anything once ftpx_exiting is visible; the unregister waits an RCU grace
+ * period (so no ftpx_help started before is still running), removes our
+ * expectations and detaches the helper from every conntrack. Expectations
+ * userspace added through ctnetlink in between are removed after it, so none
+ * can point into this module once it is gone.
+ */
 static void __exit ftpx_exit(void)
 {
+	WRITE_ONCE(ftpx_exiting, true);
 	ftpx_genl_exit();
-	/* Removes our expectations and detaches the helper from every ct. */
 	nf_conntrack_helpers_unregister(ftpx_helpers, ARRAY_SIZE(ftpx_helpers));
+	nf_ct_expect_iterate_destroy(ftpx_exp_ours, NULL);
 	/* Frees the sessions the detached cts still point to. */
 	ftpx_session_exit();
 	unregister_pernet_subsys(&ftpx_net_ops);

@@ -99,6 +99,7 @@ struct ftpx_net {
 /* main.c */
 extern unsigned int ftpx_net_id;
 extern struct nf_conntrack_helper ftpx_helpers[2];
+extern bool ftpx_exiting;
 extern bool ftpx_loose;
 extern bool ftpx_low_ports;
 extern unsigned int ftpx_gate_max_total;
@@ -137,6 +138,7 @@ bool ftpx_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
 
 /* tls.c */
 bool ftpx_tls_client_hello(const u8 *p, unsigned int len);
+bool ftpx_tls_record(const u8 *p, unsigned int len);
 unsigned int ftpx_tls_consume(struct ftpx_stream *st, const u8 *p,
 			      unsigned int len, bool *cleared);
 

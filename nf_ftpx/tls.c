@@ -22,6 +22,20 @@ bool ftpx_tls_client_hello(const u8 *p, unsigned int len)
 	return len >= 3 && p[0] == 22 && p[1] == 3 && p[2] <= 4;
 }
 
+/*
+ * A TLS record header at the very first payload byte nf_ftpx sees of a
+ * direction. An FTP line never starts with a byte below 0x20, so this is a
+ * session that was already encrypted when its conntrack reached us: a backup
+ * router that took it over from conntrackd, or a module loaded mid-session.
+ */
+bool ftpx_tls_record(const u8 *p, unsigned int len)
+{
+	if (len < 3 || p[0] < TLS_CT_MIN || p[0] > TLS_CT_MAX || p[1] != 3 ||
+	    p[2] > 4)
+		return false;
+	return len < 5 || ((p[3] << 8) | p[4]) <= TLS_REC_MAX;
+}
+
 static bool ftpx_ftp_start(u8 b)
 {
 	return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||

@@ -42,6 +42,7 @@ enum ftpx_stat {
 	FTPX_STAT_OOO,			/* segments parsed without prefix */
 	FTPX_STAT_NOMEM,		/* session allocation failed */
 	FTPX_STAT_GATE_COVERED,		/* data port already open by a gate */
+	FTPX_STAT_TLS_ADOPTED,		/* session found already encrypted */
 	FTPX_STAT_MAX
 };
 

@@ -112,20 +112,52 @@ for k in "${kernels[@]}"; do
 	step "build: warnmod ($k)" scripts/vm/build-warnmod.sh "$k"
 done
 
+# The kernels' suites run side by side (FTPX_VM_PARALLEL=0: one after the
+# other): much of a case is waiting on the network or on a timeout, so two
+# guests share the two cores well. Each run's output goes to its log and is
+# shown, whole, when it is done.
+# Side by side each guest gets about one core: case and boot limits double.
+if [ "${FTPX_VM_PARALLEL:-1}" = 1 ]; then
+	export FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-600}
+	vm_timeout=${FTPX_VM_TIMEOUT:-4200}
+else
+	vm_timeout=${FTPX_VM_TIMEOUT:-2700}
+fi
+suite_run() {
+	local k=$1 out=$top/build/$1/vm-suite rc=0
+	scripts/vm-run.sh --timeout "$vm_timeout" --out "$out" "$k" tests/lib/suite.sh || rc=$?
+	echo "$rc" > "$out.rc"
+}
+
+if [ ${#kernels[@]} -gt 0 ]; then
+	echo "== harness self-test on ${kernels[0]}"
+	planted_warning "${kernels[0]}"
+fi
+pids=()
+for k in "${kernels[@]}"; do
+	rm -f "$top/build/$k/vm-suite.rc"
+	if [ "${FTPX_VM_PARALLEL:-1}" = 1 ]; then
+		echo "== tests in a VM running $k: started (log $logs/vm-$k.log)"
+		suite_run "$k" > "$logs/vm-$k.log" 2>&1 &
+		pids+=($!)
+	else
+		echo "== tests in a VM running $k"
+		suite_run "$k" 2>&1 | tee "$logs/vm-$k.log"
+	fi
+done
+[ ${#pids[@]} -gt 0 ] && wait "${pids[@]}"
 boots=()
 for k in "${kernels[@]}"; do
-	if [ "$k" = "${kernels[0]}" ]; then
-		echo "== harness self-test on $k"
-		planted_warning "$k"
-	fi
-	echo "== tests in a VM running $k"
 	out=$top/build/$k/vm-suite
-	rc=0
-	scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-2700}" --out "$out" "$k" tests/lib/suite.sh || rc=$?
+	if [ "${FTPX_VM_PARALLEL:-1}" = 1 ]; then
+		echo "== tests in a VM running $k"
+		cat "$logs/vm-$k.log"
+	fi
+	rc=$(cat "$out.rc" 2>/dev/null || echo 99)
 	touch "$out/results"
 	tally "$out/results" "[$k] "
 	# A failure no case accounts for: a warning outside every case, a hang, ...
-	if [ $rc -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
 		result FAIL "[$k] the VM run failed (vm-run status $rc)"
 	fi
 	[ -f "$out/boot-seconds" ] && boots+=("$k $(< "$out/boot-seconds") s")

@@ -32,6 +32,7 @@ static const char *const stat_names[FTPX_STAT_MAX] = {
 	[FTPX_STAT_GATE_EXPECTS] = "gate_expects",
 	[FTPX_STAT_GATE_REFUSED] = "gate_refused",
 	[FTPX_STAT_GATE_COVERED] = "gate_covered",
+	[FTPX_STAT_TLS_ADOPTED] = "tls_adopted",
 	[FTPX_STAT_RETRANS] = "retrans",
 	[FTPX_STAT_OOO] = "out_of_order",
 	[FTPX_STAT_NOMEM] = "nomem",

@@ -62,27 +62,6 @@ ftpx_now_ms() {
 	echo $((t / 1000))
 }
 
-# busywait TIMEOUT_MS CMD...: poll CMD until it succeeds or time runs out;
-# prints CMD's last output. runner.sh may provide its own.
-declare -F busywait >/dev/null || busywait() {
-	local timeout_ms=$1 start out ret
-	shift
-	start=$(ftpx_now_ms)
-	while :; do
-		out=$("$@")
-		ret=$?
-		if [ "$ret" -eq 0 ]; then
-			printf '%s' "$out"
-			return 0
-		fi
-		if [ $(($(ftpx_now_ms) - start)) -ge "$timeout_ms" ]; then
-			printf '%s' "$out"
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # Per-test scratch directory (configs, logs, FTP root, client downloads),
 # made here and not on first use: callers read it inside $(...), where a
 # lazily made one would be lost to the subshell and never cleaned up.
@@ -447,6 +426,40 @@ EOF
 	rc=$?
 	ip netns del "$ns"
 	return $rc
+}
+
+# The in-tree baseline (nf_conntrack_ftp + nf_nat_ftp) inside a case.
+# Modules this case loaded, unloaded again when it ends.
+FTPX_INTREE_LOADED=''
+
+# intree_load [fail|skip]: load nf_conntrack_ftp and nf_nat_ftp (an nft ct
+# helper of type "ftp" autoloads only nf_conntrack_ftp, which then creates
+# expectations but rewrites nothing); end the case with fail (default) or
+# skip when the helper "ftp" is not there.
+intree_load() {
+	local how=${1:-fail} m
+	if [ -e /proc/modules ]; then
+		for m in nf_nat_ftp nf_conntrack_ftp; do
+			[ -d /sys/module/$m ] || FTPX_INTREE_LOADED+=" $m"
+		done
+		modprobe -a nf_conntrack_ftp nf_nat_ftp || "$how" "cannot load nf_conntrack_ftp nf_nat_ftp"
+	fi
+	helper_available ftp || "$how" "no conntrack helper \"ftp\""
+}
+
+_settled() {
+	local m
+	for m in $FTPX_INTREE_LOADED; do rmmod "$m" 2>/dev/null; done
+	for m in $FTPX_INTREE_LOADED; do [ ! -d "/sys/module/$m" ] || return 1; done
+	[ "$(cat /sys/module/nf_ftpx/refcnt 2>/dev/null || echo 0)" = 0 ]
+}
+
+# settle_on_exit: when the case exits, clean up (ftpx_cleanup ends in exit:
+# run it apart), then wait until the deleted namespaces' rulesets and
+# conntracks, which the kernel tears down later, no longer hold nf_ftpx or
+# the in-tree modules this case loaded (the runner unloads nf_ftpx next).
+settle_on_exit() {
+	trap '_rc=$?; (ftpx_cleanup); busywait 30000 _settled || echo "NOTE: modules still in use:$FTPX_INTREE_LOADED nf_ftpx"; exit $_rc' EXIT
 }
 
 # router_rules_nft HELPER [--ports "21 990 ..."] [--attach pre|post|raw]

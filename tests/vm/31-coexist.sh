@@ -27,27 +27,8 @@ FTPX_XFER_TIMEOUT=30
 server_available vsftpd || skip "vsftpd not installed"
 require_cmd curl conntrack nft stdbuf
 ftpx_load || fail "cannot load nf_ftpx"
-intree=''
-# The runner unloads nf_ftpx right after the case, and the case unloads
-# the in-tree modules it loaded, but the deleted namespaces' rulesets and
-# conntracks hold them until the kernel has torn the namespaces down: wait
-# for that (ftpx_cleanup ends in exit: run it apart).
-_settled() {
-	local m
-	for m in $intree; do rmmod $m 2>/dev/null; done
-	for m in $intree; do [ ! -d /sys/module/$m ] || return 1; done
-	[ "$(cat /sys/module/nf_ftpx/refcnt 2>/dev/null || echo 0)" = 0 ]
-}
-trap '_rc=$?; (ftpx_cleanup); busywait 30000 _settled || echo "NOTE: modules still in use:$intree nf_ftpx"; exit $_rc' EXIT
-# nf_nat_ftp too: an nft ct helper of type "ftp" autoloads only
-# nf_conntrack_ftp, which then creates expectations but rewrites nothing
-if [ -e /proc/modules ]; then
-	for m in nf_nat_ftp nf_conntrack_ftp; do
-		[ -d /sys/module/$m ] || intree+=" $m"
-	done
-	modprobe -a nf_conntrack_ftp nf_nat_ftp || skip "no nf_conntrack_ftp/nf_nat_ftp"
-fi
-helper_available ftp || skip "no conntrack helper \"ftp\""
+settle_on_exit
+intree_load skip
 check "nf_conntrack_ftp, nf_nat_ftp and nf_ftpx are loaded together" \
 	test -d /sys/module/nf_ftpx -a -d /sys/module/nf_conntrack_ftp -a -d /sys/module/nf_nat_ftp
 

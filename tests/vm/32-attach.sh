@@ -129,11 +129,7 @@ fi
 
 server_available vsftpd || skip "vsftpd not installed"
 require_cmd curl conntrack nft iptables-nft iptables-legacy ip6tables-legacy
-# The runner unloads nf_ftpx right after the case, but the deleted
-# namespaces' rulesets hold it until the kernel has torn the namespaces
-# down: wait for that (ftpx_cleanup ends in exit: run it apart).
-_settled() { [ "$(cat /sys/module/nf_ftpx/refcnt 2>/dev/null || echo 0)" = 0 ]; }
-trap '_rc=$?; (ftpx_cleanup); busywait 30000 _settled || echo "NOTE: nf_ftpx still in use"; exit $_rc' EXIT
+settle_on_exit
 ftpx_load || fail "cannot load nf_ftpx"
 
 # placement b in its own process and namespaces, beside c (two guest CPUs);

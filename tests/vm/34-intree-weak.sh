@@ -187,28 +187,9 @@ require_cmd conntrack nft
 if [[ " $HELPERS " == *" ftpx "* ]]; then
 	ftpx_load || fail "cannot load nf_ftpx"
 fi
-intree=''
-# The runner unloads nf_ftpx right after the case, and the case unloads
-# the in-tree modules it loaded, but the deleted namespaces' rulesets and
-# conntracks hold them until the kernel has torn the namespaces down: wait
-# for that (ftpx_cleanup ends in exit: run it apart).
-_settled() {
-	local m
-	for m in $intree; do rmmod $m 2>/dev/null; done
-	for m in $intree; do [ ! -d /sys/module/$m ] || return 1; done
-	[ "$(cat /sys/module/nf_ftpx/refcnt 2>/dev/null || echo 0)" = 0 ]
-}
-trap '_rc=$?; (ftpx_cleanup); busywait 30000 _settled || echo "NOTE: modules still in use:$intree nf_ftpx"; exit $_rc' EXIT
+settle_on_exit
 if [[ " $HELPERS " == *" ftp "* ]]; then
-	# nf_nat_ftp too: an nft ct helper of type "ftp" autoloads only
-	# nf_conntrack_ftp, which then creates expectations but rewrites nothing
-	if [ -e /proc/modules ]; then
-		for m in nf_nat_ftp nf_conntrack_ftp; do
-			[ -d /sys/module/$m ] || intree+=" $m"
-		done
-		modprobe -a nf_conntrack_ftp nf_nat_ftp || fail "cannot load nf_conntrack_ftp nf_nat_ftp"
-	fi
-	helper_available ftp || fail "no helper \"ftp\""
+	intree_load fail
 fi
 # the two parts at the same time: their own namespaces, two guest CPUs
 # (their logs beside the case's, where they survive a timeout)
