@@ -9,7 +9,7 @@ VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/nul
 MODSRC = Kbuild nf_ftpx
 
 .PHONY: all module all-kernels userspace unit fuzz check test demo clean \
-	sparse bench dkms-install deb
+	sparse bench dkms-install deb test-debug
 
 all: module userspace
 
@@ -54,6 +54,11 @@ fuzz:
 
 test:
 	tests/run.sh
+
+# The VM suite on a KASAN/kmemleak/lockdep kernel built from Debian's source
+# (cached); see docs/testing.md for its run time and cadence.
+test-debug:
+	scripts/test-debug.sh
 
 demo:
 	scripts/demo.sh
