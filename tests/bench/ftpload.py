@@ -93,7 +93,7 @@ async def session():
         w.close()
 
 async def worker(end, res):
-    while time.monotonic() < end:
+    while True:  # at least one session per client
         t0 = time.monotonic()
         try:
             await asyncio.wait_for(session(), a.timeout)
@@ -102,6 +102,8 @@ async def worker(end, res):
             res["failed"] += 1
             if not res["error"]:
                 res["error"] = "%s: %s" % (type(e).__name__, e)
+        if time.monotonic() >= end:
+            break
 
 async def main():
     res = {"dur": [], "failed": 0, "error": ""}

@@ -24,7 +24,7 @@ ftp_root_setup
 SHA=$(sha256sum "$FTP_ROOT/1k.bin" | cut -d' ' -f1)
 HZ=$(getconf CLK_TCK)
 
-declare -A RATE=() CPU=() SYS=() FAILS=()
+declare -A RATE=() CPU=() SYS=() FAILS=() DROPS=()
 start_setup() {
 	server_stop_all >/dev/null 2>&1
 	if [ "$1" = static ]; then
@@ -35,16 +35,28 @@ start_setup() {
 			--conf max_per_ip=0 --conf max_clients=0 || fail "vsftpd"
 	fi
 	bench_rules "$1" || fail "rules $1"
+	# one untimed session: first-use costs (page cache, Python, the
+	# server's first fork) must not count against the first setup
+	ip netns exec "$NS_C" "$FTPX_PYTHON" "$BENCH_DIR/ftpload.py" "$S_PUB4" 21 \
+		--clients 1 --seconds 0 --size 1024 --sha256 "$SHA" >/dev/null
+}
+# packets the router's forward chain dropped (a data connection's SYN that
+# found no expectation is dropped and retried by the client a second later)
+drops() {
+	ip netns exec "$NS_R" nft list chain inet bench forward 2>/dev/null |
+		awk '/"ftpx:drop"/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 for round in $(seq "$ROUNDS"); do
 	for setup in ftpx intree static; do
 		start_setup "$setup"
 		for n in $CONC; do
+			d0=$(drops)
 			c0=$(bench_cpu)
 			out=$(ip netns exec "$NS_C" "$FTPX_PYTHON" "$BENCH_DIR/ftpload.py" "$S_PUB4" 21 \
 				--clients "$n" --seconds "$SECS" --size 1024 --sha256 "$SHA")
 			c1=$(bench_cpu)
-			echo "round $round $setup c=$n: $out"
+			echo "round $round $setup c=$n: $out; forward drops $(($(drops) - d0))"
+			DROPS[$setup.$n]=$((${DROPS[$setup.$n]:-0} + $(drops) - d0))
 			ok=$(echo "$out" | sed -n 's/.*"ok": \([0-9]*\).*/\1/p')
 			bad=$(echo "$out" | sed -n 's/.*"failed": \([0-9]*\).*/\1/p')
 			rate=$(echo "$out" | sed -n 's/.*"rate": \([0-9.]*\).*/\1/p')
@@ -66,6 +78,7 @@ for setup in ftpx intree static; do
 		bench_row sessions "rate.$setup.$n" "$(bench_median ${RATE[$setup.$n]})"
 		bench_row sessions "rounds.$setup.$n" "${RATE[$setup.$n]% }"
 		bench_row sessions "failed.$setup.$n" "${FAILS[$setup.$n]}"
+		bench_row sessions "drops.$setup.$n" "${DROPS[$setup.$n]}"
 		bench_row sessions "cpu_ms.$setup.$n" "$(bench_median ${CPU[$setup.$n]:-})"
 		bench_row sessions "sys_ms.$setup.$n" "$(bench_median ${SYS[$setup.$n]:-})"
 		}
