@@ -15,9 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.bash"
 
 if [ "$BENCH_QUICK" = 1 ]; then
-	ROUNDS=1 MB=4
+	ROUNDS=1 MB=1
 else
-	ROUNDS=5 MB=32
+	ROUNDS=3 MB=16
 fi
 BENCH_RANGE=50000-50099
 CTL=$FTPX_TOP/userspace/ftpxctl

@@ -18,9 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.bash"
 
 if [ "$BENCH_QUICK" = 1 ]; then
-	COUNT=200 SECS=3
+	COUNT=50 SECS=2
 else
-	COUNT=2000 SECS=10
+	COUNT=1000 SECS=8
 fi
 LOAD=$BENCH_DIR/hintload
 [ -x "$LOAD" ] || skip "tests/bench/hintload not built"

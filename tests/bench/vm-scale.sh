@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/ftp.sh"
 . "$here/lib.bash"
 
-if [ "$BENCH_QUICK" = 1 ]; then N=500; else N=${FTPX_BENCH_SCALE_N:-10000}; fi
+if [ "$BENCH_QUICK" = 1 ]; then N=200; else N=${FTPX_BENCH_SCALE_N:-10000}; fi
 bench_modules || fail "modules"
 # room for N sessions: tables are global, set from the initial namespace
 sysctl -qw net.netfilter.nf_conntrack_max=$((4 * N + 4096))

@@ -13,9 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.bash"
 
 if [ "$BENCH_QUICK" = 1 ]; then
-	ROUNDS=1 SECS=3 CONC="1 8"
+	ROUNDS=1 SECS=2 CONC="1"
 else
-	ROUNDS=3 SECS=10 CONC="1 8 64"
+	ROUNDS=3 SECS=8 CONC="1 8 64"
 fi
 bench_modules || fail "modules"
 topo_setup c
@@ -53,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
 			d0=$(drops)
 			c0=$(bench_cpu)
 			out=$(ip netns exec "$NS_C" "$FTPX_PYTHON" "$BENCH_DIR/ftpload.py" "$S_PUB4" 21 \
-				--clients "$n" --seconds "$SECS" --size 1024 --sha256 "$SHA")
+				--clients "$n" --seconds "$SECS" --size 1024 --sha256 "$SHA" --timeout 60)
 			c1=$(bench_cpu)
 			echo "round $round $setup c=$n: $out; forward drops $(($(drops) - d0))"
 			DROPS[$setup.$n]=$((${DROPS[$setup.$n]:-0} + $(drops) - d0))
