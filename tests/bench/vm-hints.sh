@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$BENCH_QUICK" = 1 ]; then
 	COUNT=50 SECS=2
 else
-	COUNT=1000 SECS=8
+	COUNT=500 SECS=8
 fi
 LOAD=$BENCH_DIR/hintload
 [ -x "$LOAD" ] || skip "tests/bench/hintload not built"

@@ -25,8 +25,10 @@ topo_setup c
 topo_diagram
 tmp=$(ftpx_tmpdir)
 
-# slab bytes of cache NAME (num_objs * objsize), 0 if it has none
-slab_bytes() { awk -v n="$1" '$1 == n { print $3 * $4; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
+# bytes one object of cache NAME takes in its slab (a cache merged with
+# another of its size has no line of its own in /proc/slabinfo; sysfs
+# still knows its size)
+obj_size() { cat "/sys/kernel/slab/$1/slab_size" 2>/dev/null || echo 0; }
 slab_total() { awk '$1 == "Slab:" { print $2 * 1024 }' /proc/meminfo; }
 
 for setup in ftpx intree; do
@@ -37,28 +39,27 @@ for setup in ftpx intree; do
 	busywait 20000 grep -q ready "$tmp/srv-$setup.log" || fail "scale server"
 	sync
 	echo 2 > /proc/sys/vm/drop_caches
-	ct0=$(slab_bytes nf_conntrack) ex0=$(slab_bytes nf_conntrack_expect) sl0=$(slab_total)
+	sl0=$(slab_total)
 	st=$tmp/cli-$setup
 	ip netns exec "$NS_C" bash -c "ulimit -n $((2 * N + 1024)); exec $FTPX_PYTHON $BENCH_DIR/scale.py client $S_PUB4 21 $N $st" \
 		> "$tmp/cli-$setup.log" 2>&1 &
 	cpid=$!
 	busywait 900000 test -s "$st" || fail "client did not finish: $(tail -n 5 "$tmp/cli-$setup.log")"
 	res=$(< "$st")
-	ct1=$(slab_bytes nf_conntrack) ex1=$(slab_bytes nf_conntrack_expect) sl1=$(slab_total)
+	sl1=$(slab_total)
 	nct=$(ip netns exec "$NS_R" conntrack -C 2>/dev/null)
 	nexp=$(ip netns exec "$NS_R" conntrack -L expect 2>/dev/null | grep -c . || true)
 	sess=$(echo "$res" | sed -n 's/.*"sessions": \([0-9]*\).*/\1/p')
 	echo "$setup: $res; router conntrack $nct, expectations $nexp"
 	sessobj=0
 	if [ "$setup" = ftpx ]; then
-		# the session cache may be merged with another of its size:
-		# its object size times the sessions the module reports
-		osz=$(cat /sys/kernel/slab/nf_ftpx_session/slab_size 2>/dev/null || echo 0)
+		sessobj=$(obj_size nf_ftpx_session)
 		live=$(on r "$FTPX_TOP/userspace/ftpxctl" sessions 2>/dev/null | grep -c . || true)
-		echo "nf_ftpx_session slab_size $osz, ftpxctl sessions lines $live"
-		sessobj=$((osz * sess))
-		bench_row scale "session_obj.$setup" "$osz"
+		echo "nf_ftpx_session slab_size $sessobj, ftpxctl sessions lines $live"
 	fi
+	ctobj=$(obj_size nf_conntrack) exobj=$(obj_size nf_conntrack_expect)
+	echo "object sizes: nf_conntrack $ctobj, nf_conntrack_expect $exobj, nf_ftpx_session $sessobj"
+	bench_row scale "session_obj.$setup" "$sessobj"
 	bench_row scale "sessions.$setup" "$sess"
 	bench_row scale "failed.$setup" "$(echo "$res" | sed -n 's/.*"failed": \([0-9]*\).*/\1/p')"
 	bench_row scale "rate.$setup" "$(echo "$res" | sed -n 's/.*"rate": \([0-9.]*\).*/\1/p')"
@@ -67,9 +68,10 @@ for setup in ftpx intree; do
 	bench_row scale "conntrack.$setup" "$nct"
 	bench_row scale "expect.$setup" "$nexp"
 	if [ "${sess:-0}" -gt 0 ]; then
-		bench_row scale "router_b.$setup" $(((ct1 - ct0 + ex1 - ex0 + sessobj) / sess))
-		bench_row scale "ct_b.$setup" $(((ct1 - ct0) / sess))
-		bench_row scale "exp_b.$setup" $(((ex1 - ex0) / sess))
+		# router: its conntrack entries, expectations and nf_ftpx
+		# sessions times their object sizes (the conntrack extensions,
+		# allocated with kmalloc, are not in it)
+		bench_row scale "router_b.$setup" $(((nct * ctobj + nexp * exobj + sess * sessobj) / sess))
 		bench_row scale "slab_b.$setup" $(((sl1 - sl0) / sess))
 	fi
 	touch "$st.release"

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$BENCH_QUICK" = 1 ]; then
 	ROUNDS=1 SECS=2 CONC="1"
 else
-	ROUNDS=3 SECS=8 CONC="1 8 64"
+	ROUNDS=3 SECS=6 CONC="1 8 64"
 fi
 bench_modules || fail "modules"
 topo_setup c
