@@ -28,6 +28,10 @@ topo_diagram
 ftp_root_setup
 head -c $((MB << 20)) /dev/urandom > "$FTP_ROOT/bulk.bin"
 SHA=$(sha256sum "$FTP_ROOT/bulk.bin" | cut -d' ' -f1)
+# the router drops unsolicited connections to its own address (a WAN input
+# policy, as in the hint cases): a data connection whose SYN beats its
+# hint is retried by the client instead of being reset by the router
+hint_router_input
 hint_start_ftpxd "sync-servers = no" || fail "ftpxd"
 hint_start_agent || fail "ftpx-agent"
 dst=$(ftpx_tmpdir)/bulk.out
