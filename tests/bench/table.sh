@@ -81,12 +81,14 @@ echo
 echo "CPU time per session, milliseconds of the whole guest (busy = all but idle; sys = system + irq +"
 echo "softirq). Client, router and server share the guest's kernel, so this is not the router's share"
 echo "alone; the difference between a helper and *no helper* is what the helper adds to the session."
+echo "Forward drops: packets the router's forward chain dropped during the runs (a data connection whose"
+echo "SYN found no expectation yet is dropped there and retried by the client a second later)."
 echo
-echo "| clients | nf_ftpx busy / sys | in-tree busy / sys | no helper busy / sys | failed sessions (all setups) |"
-echo "|---|---|---|---|---|"
+echo "| clients | nf_ftpx busy / sys | in-tree busy / sys | no helper busy / sys | failed sessions (all setups) | forward drops nf_ftpx / in-tree / no helper |"
+echo "|---|---|---|---|---|---|"
 for n in $conc; do
 	f=$(awk -v a="$(g sessions.failed.ftpx.$n)" -v b="$(g sessions.failed.intree.$n)" -v c="$(g sessions.failed.static.$n)" 'BEGIN { print a + b + c }')
-	echo "| $n | $(g sessions.cpu_ms.ftpx.$n) / $(g sessions.sys_ms.ftpx.$n) | $(g sessions.cpu_ms.intree.$n) / $(g sessions.sys_ms.intree.$n) | $(g sessions.cpu_ms.static.$n) / $(g sessions.sys_ms.static.$n) | $f |"
+	echo "| $n | $(g sessions.cpu_ms.ftpx.$n) / $(g sessions.sys_ms.ftpx.$n) | $(g sessions.cpu_ms.intree.$n) / $(g sessions.sys_ms.intree.$n) | $(g sessions.cpu_ms.static.$n) / $(g sessions.sys_ms.static.$n) | $f | $(g sessions.drops.ftpx.$n) / $(g sessions.drops.intree.$n) / $(g sessions.drops.static.$n) |"
 done
 echo
 
@@ -171,7 +173,7 @@ for n in $conc; do
 	miss=1
 	case $(spread "$(g sessions.rounds.ftpx.$n)" "$(g sessions.rounds.intree.$n)") in
 	overlap) why="the rounds of the two setups overlap (see the rounds column): the difference is within the round-to-round noise of the emulated guest on a shared host, not shown to be real" ;;
-	apart) why="the rounds do not overlap: nf_ftpx was slower in every round; the forward drops in the log (\\`build/bench/vm/bench/sessions.log\\`) tell whether data connections waited for a retransmitted SYN" ;;
+	apart) why="the rounds do not overlap: nf_ftpx was slower in every round (the forward drops in the CPU table tell whether data connections had to retry a SYN)" ;;
 	*) why="too few rounds to tell noise from a difference" ;;
 	esac
 	echo "- Sessions/s at $n clients: nf_ftpx / in-tree = $r (target >= 1): $why."
