@@ -7,6 +7,33 @@ set -uo pipefail
 res=${1:?usage: table.sh RESULTS.TSV}
 declare -A V=()
 while IFS=$'\t' read -r p k v; do V[$p.$k]=$v; done < "$res"
+# sessions: one row per round and setup ("round.R.SETUP.N": rate ok failed
+# cpu_ms sys_ms drops); medians and sums over the rounds that completed
+med() { printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END {
+	if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mapfile -t KEYS < <(printf '%s\n' "${!V[@]}" | sort -V)
+for key in "${KEYS[@]}"; do
+	[[ $key == sessions.round.* ]] || continue
+	sn=${key#sessions.round.*.}
+	read -r r_rate _ r_bad r_cpu r_sys r_drop <<< "${V[$key]}"
+	V[sessions.rounds.$sn]+="$r_rate "
+	V[sessions.cpulist.$sn]+="$r_cpu "
+	V[sessions.syslist.$sn]+="$r_sys "
+	V[sessions.failed.$sn]=$((${V[sessions.failed.$sn]:-0} + r_bad))
+	V[sessions.drops.$sn]=$((${V[sessions.drops.$sn]:-0} + r_drop))
+	V[sessions.nrounds.$sn]=$((${V[sessions.nrounds.$sn]:-0} + 1))
+done
+for key in "${!V[@]}"; do
+	[[ $key == sessions.rounds.* ]] || continue
+	sn=${key#sessions.rounds.}
+	# shellcheck disable=SC2086 # lists of numbers
+	{
+	V[sessions.rate.$sn]=$(med ${V[$key]})
+	V[sessions.cpu_ms.$sn]=$(med ${V[sessions.cpulist.$sn]})
+	V[sessions.sys_ms.$sn]=$(med ${V[sessions.syslist.$sn]})
+	}
+	V[$key]=${V[$key]% }
+done
 g() { local x=${V[$1]:-}; [ -n "$x" ] && [ "$x" != nan ] && echo "$x" || echo -; }
 # ratio A B [digits]: A / B, "-" if either is missing
 ratio() {
@@ -35,6 +62,10 @@ with $(g guest.cpus) vCPUs; client, router and server are network namespaces of 
 Every ratio compares two figures of this run; absolute numbers depend on the host and its load.
 
 EOF
+# notes about how this table was put together, if any ("note<TAB>N<TAB>text")
+for key in "${KEYS[@]}"; do
+	[[ $key == note.* ]] && printf '%s\n\n' "${V[$key]}"
+done
 
 echo "## 1. Parser: cost per control line"
 echo
@@ -67,8 +98,9 @@ echo
 echo "Complete plain FTP sessions per second (tests/bench/ftpload.py: connect, login, PASV, 1 KiB RETR"
 echo "checked by SHA-256, QUIT) through a DNAT router. Setups: **nf_ftpx** (helper ftpx), **in-tree**"
 echo "(helper ftp: nf_conntrack_ftp + nf_nat_ftp), **no helper** (the passive range is DNATed and"
-echo "forwarded statically; the server announces the public address itself). Median of $(g sessions.rounds)"
-echo "rounds of $(g sessions.seconds) s; the rounds alternate the setups (A B C A B C ...)."
+echo "forwarded statically; the server announces the public address itself). Median of the rounds"
+echo "(planned: $(g sessions.rounds), each $(g sessions.seconds) s per concurrency; the rounds that completed are listed); the"
+echo "rounds alternate the setups (A B C A B C ...)."
 echo
 echo "| clients | nf_ftpx sessions/s | in-tree sessions/s | no helper sessions/s | nf_ftpx / in-tree | target >= 1 | rounds nf_ftpx ; in-tree ; no helper |"
 echo "|---|---|---|---|---|---|---|"

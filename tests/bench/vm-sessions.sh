@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$BENCH_QUICK" = 1 ]; then
 	ROUNDS=1 SECS=2 CONC="1"
 else
-	ROUNDS=3 SECS=6 CONC="1 8 64"
+	ROUNDS=${FTPX_BENCH_ROUNDS:-3} SECS=6 CONC="1 8 64"
 fi
 bench_modules || fail "modules"
 topo_setup c
@@ -24,6 +24,9 @@ ftp_root_setup
 SHA=$(sha256sum "$FTP_ROOT/1k.bin" | cut -d' ' -f1)
 HZ=$(getconf CLK_TCK)
 
+bench_row sessions conc "$CONC"
+bench_row sessions rounds "$ROUNDS"
+bench_row sessions seconds "$SECS"
 declare -A RATE=() CPU=() SYS=() FAILS=() DROPS=()
 start_setup() {
 	server_stop_all >/dev/null 2>&1
@@ -64,10 +67,15 @@ for round in $(seq "$ROUNDS"); do
 			FAILS[$setup.$n]=$((${FAILS[$setup.$n]:-0} + ${bad:-1}))
 			# shellcheck disable=SC2086 # two pairs of numbers
 			set -- $c0 $c1
+			cpu=- sys=-
 			if [ "${ok:-0}" -gt 0 ]; then
-				CPU[$setup.$n]+="$(awk -v b=$(($3 - $1)) -v n="$ok" -v hz="$HZ" 'BEGIN { printf "%.2f", b / hz * 1000 / n }') "
-				SYS[$setup.$n]+="$(awk -v b=$(($4 - $2)) -v n="$ok" -v hz="$HZ" 'BEGIN { printf "%.2f", b / hz * 1000 / n }') "
+				cpu=$(awk -v b=$(($3 - $1)) -v n="$ok" -v hz="$HZ" 'BEGIN { printf "%.2f", b / hz * 1000 / n }')
+				sys=$(awk -v b=$(($4 - $2)) -v n="$ok" -v hz="$HZ" 'BEGIN { printf "%.2f", b / hz * 1000 / n }')
+				CPU[$setup.$n]+="$cpu "
+				SYS[$setup.$n]+="$sys "
 			fi
+			# each round as it ends: a part cut short keeps its rounds
+			bench_row sessions "round.$round.$setup.$n" "${rate:-0} ${ok:-0} ${bad:-1} $cpu $sys $(($(drops) - d0))"
 		done
 	done
 done
@@ -84,9 +92,6 @@ for setup in ftpx intree static; do
 		}
 	done
 done
-bench_row sessions conc "$CONC"
-bench_row sessions rounds "$ROUNDS"
-bench_row sessions seconds "$SECS"
 rc=0
 for k in "${!FAILS[@]}"; do
 	[ "${FAILS[$k]}" -eq 0 ] || { echo "sessions: $k had ${FAILS[$k]} failed sessions"; rc=1; }
