@@ -60,6 +60,11 @@ test:
 test-debug:
 	scripts/test-debug.sh
 
+# Benchmarks against the in-tree helper, a static forward and a UDP echo,
+# measured in one run; writes docs/bench.md (scripts/bench.sh --quick: CI smoke).
+bench: all-kernels userspace
+	scripts/bench.sh
+
 demo:
 	scripts/demo.sh
 
@@ -69,3 +74,4 @@ clean:
 	-$(MAKE) -C userspace clean
 	-$(MAKE) -C tests/unit clean
 	-$(MAKE) -C tests/fuzz clean
+	-$(MAKE) -C tests/bench clean

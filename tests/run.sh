@@ -8,7 +8,8 @@
 # is non-zero if anything failed.
 #
 # Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases;
-# FTPX_KERNELS="glob ..." only the matching kernels; FTPX_CASE_TIMEOUT (s, per
+# FTPX_KERNELS="glob ..." only the matching kernels; FTPX_BENCH_PARTS (the
+# benchmark smoke's parts, scripts/bench.sh); FTPX_CASE_TIMEOUT (s, per
 # case) and FTPX_VM_TIMEOUT (s, per boot; default 2700); MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -162,6 +163,14 @@ for k in "${kernels[@]}"; do
 	fi
 	[ -f "$out/boot-seconds" ] && boots+=("$k $(< "$out/boot-seconds") s")
 done
+
+# Benchmarks are not timed tests: CI only checks that every part runs and
+# the table prints (short runs, nothing judged); `make bench` is the full run
+# that writes docs/bench.md.
+if [ ${#kernels[@]} -gt 0 ]; then
+	step "bench: scripts/bench.sh --quick on ${kernels[0]} (smoke)" \
+		scripts/bench.sh --quick --out "$top/build/bench-quick" "${kernels[0]}"
+fi
 
 # Comparison tables (nf_ftpx against the in-tree helper and others): cases
 # write rows to $FTPX_OUT/tables/NAME.tsv in the guest; the generator turns
