@@ -10,7 +10,9 @@
 # Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases;
 # FTPX_KERNELS="glob ..." only the matching kernels; FTPX_BENCH_PARTS (the
 # benchmark smoke's parts, scripts/bench.sh); FTPX_CASE_TIMEOUT (s, per
-# case) and FTPX_VM_TIMEOUT (s, per boot; default 2700); MAKE.
+# case; default 300, 600 side by side) and FTPX_VM_TIMEOUT (s, per boot;
+# default 2700, 4200 side by side); FTPX_VM_PARALLEL=0 runs the kernels one
+# after the other; MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
