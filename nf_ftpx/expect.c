@@ -163,7 +163,12 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 	const struct ftpx_server *srv;
 	unsigned int port, max, total;
 
-	if (s->gated && (!s->gate_retry || time_before(jiffies, s->gate_next)))
+	unsigned int gen = atomic_read(&ftpx_gate_gen);
+
+	/* A waiting session tries again at once after any session released
+	 * its gates, else at most ten times a second. */
+	if (s->gated && (!s->gate_retry ||
+			 (gen == s->gate_gen && time_before(jiffies, s->gate_next))))
 		return;
 	s->gated = 1;
 	s->gate_retry = 0;
@@ -224,10 +229,12 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 				 * two at once): they admit this client too.
 				 * When that session ends they go with it, so
 				 * try again on a later packet of ours (the
-				 * command before a data connection), at most
-				 * ten times a second.
+				 * command before a data connection, the 227
+				 * after it): at once if some session released
+				 * gates since, else at most ten times a second.
 				 */
 				s->gate_retry = 1;
+				s->gate_gen = gen;
 				s->gate_next = jiffies + HZ / 10;
 				break;
 			}

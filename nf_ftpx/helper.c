@@ -288,7 +288,7 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 
 		if (c->replay)
 			return NF_ACCEPT;
-		if (unlikely(c->s->gate_retry) && c->dir == IP_CT_DIR_ORIGINAL)
+		if (unlikely(c->s->gate_retry))
 			ftpx_gate_open(c->ct, c->s);
 		if (seq != st->next_seq)
 			st->tls_lost = 1;
@@ -393,27 +393,34 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 /*
  * The control connection is ending (FIN or RST seen): a passive range opened
  * for it must not outlive it, so its gates go now rather than when the
- * conntrack times out. Data expectations of plain FTP stay until they are
- * used, time out (data_timeout) or the conntrack goes, as with the in-tree
- * helper: a client may close control right after a PASV/RETR it still
- * connects for.
+ * conntrack times out, and sessions waiting for them are told. After a RST
+ * nothing follows, so pending data expectations and hints go too. After an
+ * orderly FIN, data expectations of plain FTP stay until used, timed out
+ * (data_timeout) or the conntrack is gone, as with the in-tree helper. The
+ * expectation list is checked before the (global) expectation lock is taken.
  */
-static void ftpx_session_end(struct nf_conn *ct)
+static void ftpx_session_end(struct nf_conn *ct, bool rst)
 {
 	struct ftpx_session *s = ftpx_session_get(ct, false);
-	unsigned int gates;
+	struct nf_conn_help *help;
+	unsigned int gates = 0;
 
-	if (!s || (!READ_ONCE(s->gates) && !s->gate_retry))
+	if (s && (READ_ONCE(s->gates) || s->gate_retry)) {
+		spin_lock_bh(&s->lock);
+		gates = s->gates;
+		s->gates = 0;
+		s->gate_retry = 0;
+		spin_unlock_bh(&s->lock);
+	}
+	if (!gates && !rst)
 		return;
-	spin_lock_bh(&s->lock);
-	gates = s->gates;
-	s->gates = 0;
-	s->gate_retry = 0;
-	spin_unlock_bh(&s->lock);
-	if (!gates)
-		return;
-	atomic_sub(gates, &ftpx_gate_total);
-	nf_ct_remove_expectations(ct);
+	help = nfct_help(ct);
+	if (help && !hlist_empty(&help->expectations))
+		nf_ct_remove_expectations(ct);
+	if (gates) {
+		atomic_sub(gates, &ftpx_gate_total);
+		atomic_inc(&ftpx_gate_gen);
+	}
 }
 
 int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
@@ -447,7 +454,7 @@ int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	if (!th)
 		return NF_ACCEPT;
 	if (unlikely(th->fin || th->rst))
-		ftpx_session_end(ct);
+		ftpx_session_end(ct, th->rst);
 	dataoff = protoff + th->doff * 4;
 	if (dataoff >= skb->len)
 		return NF_ACCEPT;

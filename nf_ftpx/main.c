@@ -54,6 +54,8 @@ module_param(hint_timeout, uint, 0400);
 MODULE_PARM_DESC(hint_timeout, "Seconds a userspace hint expectation waits (default 30)");
 
 atomic_t ftpx_gate_total = ATOMIC_INIT(0);
+/* Bumped whenever a session's gates go: waiting sessions retry then. */
+atomic_t ftpx_gate_gen = ATOMIC_INIT(0);
 unsigned int ftpx_net_id __read_mostly;
 
 static struct nf_conntrack_expect_policy ftpx_policy[FTPX_CLASS_MAX] = {

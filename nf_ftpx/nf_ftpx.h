@@ -63,6 +63,7 @@ struct ftpx_session {
 	u16 gates;		/* gate expectations created */
 	u16 gate_lo;		/* they cover gate_lo .. gate_lo + gates - 1 */
 	unsigned long gate_next;	/* jiffies: earliest gate retry */
+	unsigned int gate_gen;	/* ftpx_gate_gen at the last failed try */
 	u32 expects;		/* expectations created for this session */
 	u32 refused;		/* lines or expectations refused */
 	u32 rewrites;		/* payload rewrites */
@@ -104,6 +105,7 @@ extern bool ftpx_loose;
 extern bool ftpx_low_ports;
 extern unsigned int ftpx_gate_max_total;
 extern atomic_t ftpx_gate_total;
+extern atomic_t ftpx_gate_gen;
 struct ftpx_net *ftpx_pernet(const struct net *net);
 
 static inline void ftpx_stat_inc(const struct net *net, enum ftpx_stat s)
