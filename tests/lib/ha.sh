@@ -49,7 +49,8 @@ ha_require() {
 
 # _ha_port NS IF BRIDGE: veth from NS (named IF) to the switch's BRIDGE
 _ha_port() {
-	local ns=$1 dev=$2 br=$3 peer="$(ns_role "$1")$4"
+	local ns=$1 dev=$2 br=$3 peer
+	peer="$(ns_role "$1")$4"
 	ns_link "$ns" "$dev" "$NS_SW" "$peer"
 	ip -n "$NS_SW" link set "$peer" master "$br" || ftpx_die "bridge port $peer"
 }
