@@ -9,7 +9,7 @@ VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/nul
 MODSRC = Kbuild nf_ftpx
 
 .PHONY: all module all-kernels userspace unit fuzz check test demo clean \
-	sparse bench dkms-install deb
+	sparse bench dkms-install deb test-debug
 
 all: module userspace
 
@@ -55,6 +55,16 @@ fuzz:
 test:
 	tests/run.sh
 
+# The VM suite on a KASAN/kmemleak/lockdep kernel built from Debian's source
+# (cached); see docs/testing.md for its run time and cadence.
+test-debug:
+	scripts/test-debug.sh
+
+# Benchmarks against the in-tree helper, a static forward and a UDP echo,
+# measured in one run; writes docs/bench.md (scripts/bench.sh --quick: CI smoke).
+bench: all-kernels userspace
+	scripts/bench.sh
+
 demo:
 	scripts/demo.sh
 
@@ -64,3 +74,4 @@ clean:
 	-$(MAKE) -C userspace clean
 	-$(MAKE) -C tests/unit clean
 	-$(MAKE) -C tests/fuzz clean
+	-$(MAKE) -C tests/bench clean

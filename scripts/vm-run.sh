@@ -16,6 +16,11 @@
 # another run uses that) receives console.log (ttyS0: kernel console),
 # output.log, dmesg.txt, status, taint.before/after and whatever SCRIPT writes
 # to $FTPX_OUT (it is /ftpx-out in the guest).
+#
+# A kernel that is not a Debian package (the debug kernel of
+# scripts/test-debug.sh) boots with FTPX_KERNEL_IMAGE=its bzImage; its modules
+# must be installed in /lib/modules/KVER. FTPX_VM_MEM (MiB, default 1024) and
+# FTPX_VM_APPEND (extra kernel command line) serve kernels that need more.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=SCRIPTDIR/vm/klog.sh
@@ -34,7 +39,7 @@ done
 [ $# -ge 2 ] || { sed -n '2p' "$0" | sed 's/^# //' >&2; exit 2; }
 kver=$1 script=$2
 shift 2
-kernel=/boot/vmlinuz-$kver
+kernel=${FTPX_KERNEL_IMAGE:-/boot/vmlinuz-$kver}
 [ -f "$kernel" ] || { echo "vm-run: no $kernel" >&2; exit 2; }
 # A path runs as given from the caller's directory; a bare name is a command.
 case "$script" in
@@ -116,9 +121,9 @@ reader_pid=$!
 
 p9=security_model=none,multidevs=remap
 timeout -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -m 1024 -smp 2 -nographic -no-reboot -nic none -vga none -monitor none \
+	-accel tcg -m "${FTPX_VM_MEM:-1024}" -smp 2 -nographic -no-reboot -nic none -vga none -monitor none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=1 log_buf_len=16M" \
+	-append "console=ttyS0 panic=1 log_buf_len=16M${FTPX_VM_APPEND:+ $FTPX_VM_APPEND}" \
 	-virtfs "local,path=/,mount_tag=hostroot,readonly=on,$p9" \
 	-virtfs "local,path=${out//,/,,},mount_tag=ftpxout,$p9" \
 	-serial "file:${out//,/,,}/console.log" \
@@ -158,6 +163,11 @@ hits=$(klog_scan < "$out/dmesg.txt" | head -n 40 || true)
 if [ -n "$hits" ]; then
 	echo "vm-run: FAIL: $kver: the kernel log shows:"
 	printf '%s\n' "$hits" | sed 's/^/vm-run: kernel log: /'
+	bad=1
+fi
+if [ -s "$out/kmemleak.txt" ]; then
+	echo "vm-run: FAIL: $kver: kmemleak found unreferenced objects ($out/kmemleak.txt):"
+	head -n 40 "$out/kmemleak.txt" | sed 's/^/vm-run: kmemleak: /'
 	bad=1
 fi
 new=$(taint_new "$(< "$out/taint.before")" "$(< "$out/taint.after")")

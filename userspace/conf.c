@@ -136,6 +136,11 @@ int ftpx_ini_parse(const char *text, const char *name, ftpx_ini_cb cb,
 			return -1;
 		}
 		*eq = 0;
+		if (!*trim(l)) {	/* an empty key means "section" to cb */
+			snprintf(err, errlen, "%s:%d: expected key = value",
+				 name, lineno);
+			return -1;
+		}
 		if (!sect[0]) {
 			snprintf(err, errlen, "%s:%d: \"%s\" outside a section",
 				 name, lineno, trim(l));
@@ -182,7 +187,7 @@ int ftpx_parse_uint(const char *v, unsigned int min, unsigned int max,
 
 int ftpx_ranges_parse(const char *s, struct ftpx_ranges *r)
 {
-	char buf[512], *tok, *save = NULL;
+	char buf[512], *tok, *next = buf;
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(s) >= sizeof(buf))
@@ -190,8 +195,8 @@ int ftpx_ranges_parse(const char *s, struct ftpx_ranges *r)
 	strcpy(buf, s);
 	if (!strcmp(trim(buf), "none"))
 		return 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: an empty item ("1024,,2000") is an error */
+	while ((tok = strsep(&next, ","))) {
 		unsigned int lo, hi;
 		char *dash;
 

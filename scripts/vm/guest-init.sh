@@ -41,6 +41,10 @@ export FTPX_OUT=$out
 cat /proc/sys/kernel/tainted > "$out/taint.before"
 (cd "$FTPX_TOP" && exec "${FTPX_CMD[@]}") < /dev/null 2>&1 | tee "$out/output.log" >&3
 status=${PIPESTATUS[0]}
+# A debug kernel's last leak scan: what the run leaked outside every case.
+# Its "suspected memory leaks" line lands in dmesg.txt for vm-run.sh to see.
+. "$FTPX_TOP/scripts/vm/klog.sh"
+kmemleak_check > "$out/kmemleak.txt"
 cat /proc/sys/kernel/tainted > "$out/taint.after"
 dmesg > "$out/dmesg.txt"
 echo "$status" > "$out/status"

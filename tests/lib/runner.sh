@@ -5,8 +5,9 @@
 #
 # A test case is one executable: exit 0 pass, 77 skip, anything else fail. The
 # runner also fails a case that exits 0 when, while it ran, the kernel log
-# gained a warning/BUG/oops/lockdep/sanitizer report or the kernel gained a
-# taint other than O/E (rules in scripts/vm/klog.sh).
+# gained a warning/BUG/oops/lockdep/sanitizer report, a debug kernel's
+# kmemleak found an unreferenced object, or the kernel gained a taint other
+# than O/E (rules in scripts/vm/klog.sh).
 
 FTPX_TOP=${FTPX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # Results and per-case logs go to the VM's results share when there is one.
@@ -82,7 +83,7 @@ ftpx_result() {
 # PASS/FAIL/SKIP. A failing case's output tail and the offending kernel log
 # lines are printed; its full output stays in $FTPX_OUT/cases/NAME.log.
 ftpx_run_case() {
-	local file=$1 name log marker taint0 rc hits new why=() reason left limit t0
+	local file=$1 name log marker taint0 rc hits leaks new why=() reason left limit t0
 	name=${file##*/}
 	name=${name%.sh}
 	mkdir -p "$FTPX_OUT/cases"
@@ -116,6 +117,12 @@ ftpx_run_case() {
 		why+=("nf_ftpx would not unload after the case")
 	fi
 
+	# A debug kernel's leak scan: what this case (or its unload) leaked.
+	leaks=$(kmemleak_check)
+	if [ -n "$leaks" ]; then
+		printf 'runner: kmemleak:\n%s\n' "$leaks" >> "$log"
+		why+=("kmemleak: $(grep -c '^unreferenced object' <<< "$leaks") unreferenced objects")
+	fi
 	# Everything after the marker; all of the log if it has scrolled away.
 	hits=$(dmesg | awk -v m="$marker" 'index($0, m) { buf = ""; next }
 		{ buf = buf $0 "\n" } END { printf "%s", buf }' | klog_scan | head -n 30 || true)
@@ -137,6 +144,10 @@ ftpx_run_case() {
 		if [ -n "$hits" ]; then
 			echo "  kernel log:"
 			printf '%s\n' "$hits" | sed 's/^/  | /'
+		fi
+		if [ -n "$leaks" ]; then
+			echo "  kmemleak (first 30 lines):"
+			printf '%s\n' "$leaks" | head -n 30 | sed 's/^/  | /'
 		fi
 		if [ -s "$log" ]; then
 			echo "  output (last 30 lines of ${FTPX_OUT_HOST:-$FTPX_OUT}/cases/$name.log):"

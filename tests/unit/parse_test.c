@@ -10,6 +10,7 @@
  * "FAIL: parse: <name> (why)" per test; exits 1 if anything failed.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,67 @@ static const struct row rows[] = {
 
 static int failures, tests;
 
+/*
+ * With FTPX_BADINPUT_OUT set, every row that is not a line nf_ftpx acts on
+ * (refused or ignored) is also written there as one row of the generated
+ * bad-input table (scripts/gen-bad-input.sh -> docs/bad-input.md): what
+ * was fed, what the parser must say, what it said.
+ */
+static FILE *badinput;
+
+static void esc(FILE *f, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, f);
+		else
+			fprintf(f, "\\x%02x", c);
+	}
+}
+
+static void outcome(char *buf, size_t len, enum ftpx_result res,
+		    enum ftpx_kind kind, enum ftpx_bad bad)
+{
+	if (res == FTPX_R_NONE)
+		snprintf(buf, len, "ignored");
+	else if (res == FTPX_R_BAD)
+		snprintf(buf, len, "refused %s: %s", ftpx_kind_name(kind),
+			 ftpx_bad_name(bad));
+	else
+		snprintf(buf, len, "ACTED ON as %s", ftpx_kind_name(kind));
+}
+
+static void badinput_row(const char *name, enum ftpx_dir dir,
+			 const char *line, size_t len, const char *shown,
+			 enum ftpx_result want_res, enum ftpx_kind want_kind,
+			 enum ftpx_bad want_bad, enum ftpx_result res,
+			 const struct ftpx_match *m)
+{
+	char want[96], got[96];
+	bool ok = res == want_res && m->kind == want_kind &&
+		  m->bad == want_bad;
+
+	if (!badinput)
+		return;
+	outcome(want, sizeof(want), want_res, want_kind, want_bad);
+	outcome(got, sizeof(got), res, m->kind, m->bad);
+	fprintf(badinput, "control\t%s\t%s: ", name,
+		dir == FTPX_DIR_CLIENT ? "client" : "server");
+	if (shown)
+		fputs(shown, badinput);
+	else
+		esc(badinput, line, len);
+	fprintf(badinput, "\t%s\t%s\t%s\n", want, got, ok ? "pass" : "FAIL");
+}
+
 /* @fmt NULL means the test passed. */
 static void result(const char *name, const char *fmt, ...)
 {
@@ -467,6 +529,9 @@ static void run_row(const struct row *r)
 	size_t off;
 
 	res = ftpx_parse_line(&st, r->dir, r->line, r->len, &m);
+	if (r->res != FTPX_R_OK && r->ml_in == 0)
+		badinput_row(r->name, r->dir, r->line, r->len, NULL, r->res,
+			     r->kind, r->bad, res, &m);
 	if (res != r->res || m.kind != r->kind || m.bad != r->bad)
 		FAIL("got %d/%s/%s, want %d/%s/%s", res,
 			      ftpx_kind_name(m.kind), ftpx_bad_name(m.bad),
@@ -550,6 +615,20 @@ static void test_long(void)
 		memcpy(buf + lp + nd, cases[i].post, lq);
 		len = lp + nd + lq;
 		res = ftpx_parse_line(&st, cases[i].dir, buf, len, &m);
+		if (cases[i].bad != FTPX_BAD_NONE) {
+			const char *p = cases[i].pre;
+			enum ftpx_kind k = p[0] == 'P' ? FTPX_K_PORT :
+					   p[0] == 'E' ? FTPX_K_EPRT :
+					   p[2] == '7' ? FTPX_K_227 :
+					   FTPX_K_229;
+			char shown[96];
+
+			snprintf(shown, sizeof(shown), "%s<70000 x 9>%s", p,
+				 cases[i].post);
+			badinput_row(cases[i].name, cases[i].dir, buf, len,
+				     shown, FTPX_R_BAD, k, cases[i].bad, res,
+				     &m);
+		}
 		if (cases[i].bad == FTPX_BAD_NONE ?
 		    res != FTPX_R_OK || m.off != 5 || m.len != 11 :
 		    res != FTPX_R_BAD || m.bad != cases[i].bad)
@@ -842,7 +921,16 @@ static void test_session(void)
 
 int main(void)
 {
+	const char *out = getenv("FTPX_BADINPUT_OUT");
 	size_t i;
+
+	if (out && *out) {
+		badinput = fopen(out, "w");
+		if (!badinput) {
+			perror(out);
+			return 1;
+		}
+	}
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
@@ -852,6 +940,8 @@ int main(void)
 	test_fmt_roundtrip();
 	test_names();
 	test_session();
+	if (badinput)
+		fclose(badinput);
 	printf("parse: %d tests, %d failed\n", tests, failures);
 	return failures ? 1 : 0;
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Usage: scripts/test-debug.sh   (make test-debug)
+#
+# The VM suite on a debug kernel: Debian's 6.12 source built with KASAN,
+# kmemleak, lockdep (PROVE_LOCKING, PROVE_RCU) and DEBUG_ATOMIC_SLEEP
+# (scripts/debug-kernel/build.sh; cached after the first build). Any report
+# of these detectors fails the case it happened in and the run: the harness's
+# kernel-log rules (scripts/vm/klog.sh) name them, and the runner scans for
+# leaks after each case. Before the suite, one VM plants one fault per
+# detector (tests/warnmod/planted-debug.sh) and each must have been caught;
+# a debug run that cannot fail proves nothing.
+#
+# Prints PASS/FAIL/SKIP lines, the time of each case and of the whole run, and
+# ends with "N passed, N failed"; the exit status is non-zero on any failure.
+#
+# Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases
+# (default: all); FTPX_CASE_TIMEOUT (s per 300 s of a case's own budget,
+# default 1200: the debug kernel is ~4x slower); FTPX_VM_TIMEOUT (s for the
+# whole suite VM, default 21600); FTPX_VM_MEM (MiB, default 2048: KASAN's
+# shadow and kmemleak's metadata); MAKE.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+make=${MAKE:-make}
+t_start=$SECONDS
+
+pass=0 fail=0 skip=0
+failed=()
+result() {
+	echo "$1: $2"
+	case "$1" in
+	PASS) pass=$((pass + 1)) ;;
+	FAIL) fail=$((fail + 1)); failed+=("$2") ;;
+	SKIP) skip=$((skip + 1)) ;;
+	esac
+}
+tally() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		PASS:*) pass=$((pass + 1)) ;;
+		FAIL:*) fail=$((fail + 1)); failed+=("${2:-}${line#FAIL: }") ;;
+		SKIP:*) skip=$((skip + 1)) ;;
+		esac
+	done < "$1"
+}
+summary() {
+	echo "== summary"
+	echo "debug run: $((SECONDS - t_start)) s in all"
+	[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+echo "== debug kernel (scripts/debug-kernel/build.sh)"
+t0=$SECONDS
+kernel=$(scripts/debug-kernel/build.sh | tail -n 1)
+read -r kver image <<< "$kernel"
+if [ -z "${image:-}" ] || [ ! -f "$image" ]; then
+	result FAIL "debug kernel: build or install"
+	summary
+fi
+result PASS "debug kernel: $kver ($image, $((SECONDS - t0)) s)"
+
+# The module, built against the debug tree like `make all-kernels` does for
+# the Debian kernels, so runner.sh finds it in build/KVER/.
+build_module() {
+	mkdir -p "build/$kver/src"
+	cp -a Kbuild nf_ftpx "build/$kver/src/"
+	"$make" -s -C "/lib/modules/$kver/build" M="$top/build/$kver/src" W=1 modules &&
+		cp "build/$kver/src/nf_ftpx.ko" "build/$kver/nf_ftpx.ko"
+}
+ok=1
+build_module && result PASS "build: nf_ftpx.ko ($kver)" || { result FAIL "build: nf_ftpx.ko ($kver)"; ok=; }
+"$make" -s -C userspace && result PASS "build: userspace" || { result FAIL "build: userspace"; ok=; }
+scripts/vm/build-warnmod.sh "$kver" && result PASS "build: warnmod ($kver)" || { result FAIL "build: warnmod ($kver)"; ok=; }
+[ -n "$ok" ] || summary
+
+export FTPX_KERNEL_IMAGE=$image
+export FTPX_VM_MEM=${FTPX_VM_MEM:-2048}
+export FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-1200}
+logs=$top/build/$kver/logs
+mkdir -p "$logs"
+
+# Self-test: each detector's planted fault must fail its runner case, and
+# the run as a whole must fail on the same kernel log.
+echo "== self-test: planted faults on $kver"
+log=$logs/planted.log
+rc=0
+scripts/vm-run.sh --timeout 900 --out "$top/build/$kver/vm-planted" "$kver" \
+	tests/warnmod/planted-debug.sh > "$log" 2>&1 || rc=$?
+for d in kasan kmemleak atomic-sleep lockdep; do
+	if grep -q "^planted: $d flagged: " "$log"; then
+		result PASS "self-test: a planted $d fault fails its case ($(grep -m1 "^planted: $d flagged: " "$log" | cut -d' ' -f4-))"
+	else
+		result FAIL "self-test: a planted $d fault fails its case"
+	fi
+done
+if [ "$rc" -eq 1 ] && grep -q '^vm-run: kernel log: .*BUG: KASAN' "$log"; then
+	result PASS "self-test: vm-run fails the run on the same kernel log"
+else
+	result FAIL "self-test: vm-run fails the run on the same kernel log (exit $rc)"
+fi
+if grep -q '^FAIL: self-test' <<< "$(printf 'FAIL: %s\n' "${failed[@]}")"; then
+	sed 's/^/  | /' "$log"
+fi
+[ -f "$top/build/$kver/vm-planted/boot-seconds" ] &&
+	echo "boot: $kver $(< "$top/build/$kver/vm-planted/boot-seconds") s"
+
+echo "== tests in a VM running $kver${FTPX_TESTS:+ (FTPX_TESTS=$FTPX_TESTS)}"
+out=$top/build/$kver/vm-suite
+t0=$SECONDS
+scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-21600}" --out "$out" "$kver" tests/lib/suite.sh \
+	2>&1 | tee "$logs/suite.log"
+rc=${PIPESTATUS[0]}
+touch "$out/results"
+tally "$out/results" "[$kver] "
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
+	result FAIL "[$kver] the VM run failed (vm-run status $rc)"
+fi
+echo "suite: $((SECONDS - t0)) s for $(wc -l < "$out/results") cases on $kver"
+summary

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# ftpx-case-timeout: 900
+# Many concurrent FTP and FTPS sessions through a masquerading router, with
+# aborts, resets and silent sessions, then rmmod nf_ftpx while sessions and
+# expectations are live and expectations are still being made.
+#
+#   b: client 10.0.1.2 -- [r: masquerade 203.0.113.1; helper on 21, 2121]
+#        -- server 203.0.113.2 (vsftpd plain on 21, explicit TLS on 2121,
+#           passive range 50000-50031 known to nf_ftpx: 32 gates a session)
+#
+# tests/lib/tools/ftpstress.py starts FTPX_STRESS_SESSIONS (CI 60; the issue's
+# full size is 1000) sessions at once, drawn from: plain PASV, plain PORT,
+# FTPS PASV (each must transfer the right bytes), ABOR mid-transfer, TCP
+# reset after PASV, and held ones (silent after login, after PASV, after
+# PROT P, and "churn": PASV+RETR in a loop). Once the completing sessions
+# are done and the held ones are in place:
+#   - every completing session succeeded (checksums);
+#   - the held sessions' expectations are there (at least one per held
+#     PASV, and the 32 gates the held FTPS sessions share: they all come
+#     from one masqueraded address);
+#   - rmmod is refused while the ruleset references the helper; the
+#     helper's chain and object go, churn keeps making expectations, and
+#     rmmod must then clean up: no expectation left, the session slab cache
+#     gone, no kernel warning (runner);
+#   - reloaded, a second wave (plain, PORT, FTPS, ABOR, reset) all passes
+#     and, once every session has ended, no expectation is left behind.
+# Numbers go to $FTPX_OUT/stress/71-stress.txt.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/runner.sh"
+. "$here/../lib/ftp.sh"
+PY=$FTPX_PYTHON
+T=$here/../lib/tools
+CTL=$FTPX_TOP/userspace/ftpxctl
+N=${FTPX_STRESS_SESSIONS:-60}
+N2=${FTPX_STRESS_WAVE2:-16}
+RANGE=50000-50031
+GATES=32
+server_available vsftpd || skip "vsftpd not installed"
+require_cmd conntrack
+[ -x "$CTL" ] || skip "userspace/ftpxctl not built"
+
+# A router for this many sessions needs a larger expectation table than a
+# 1 GB guest's default (112); conntrack and expectation limits are global.
+sysctl -qw net.netfilter.nf_conntrack_max=262144 2>/dev/null ||
+	{ modprobe nf_conntrack && sysctl -qw net.netfilter.nf_conntrack_max=262144; }
+sysctl -qw net.netfilter.nf_conntrack_expect_max=$((N * GATES + 4096)) || fail "expect_max"
+ftpx_load || fail "cannot load nf_ftpx"
+echo $((N * GATES + 1024)) >/sys/module/nf_ftpx/parameters/gate_max_total
+topo_setup b
+router_rules_nft ftpx --ports "21 2121" || fail "ruleset"
+topo_diagram
+on r "$CTL" server set "$S_ADDR4" pasv "$RANGE" || fail "ftpxctl server set"
+big=(--conf max_clients=0 --conf max_per_ip=0 --conf idle_session_timeout=900)
+server_start vsftpd --family 4 --pasv 40000-49999 "${big[@]}" || fail "vsftpd plain"
+server_start vsftpd --family 4 --tls explicit --port 2121 --pasv "$RANGE" --reuse no \
+	"${big[@]}" || fail "vsftpd explicit TLS"
+
+tmp=$(ftpx_tmpdir)
+mkdir -p "$FTPX_OUT/stress"
+summary=$FTPX_OUT/stress/71-stress.txt
+{
+	echo "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print $2}' /proc/meminfo) kB"
+	echo "sessions $N (wave 2: $N2), expect_max $(< /proc/sys/net/netfilter/nf_conntrack_expect_max)"
+} >"$summary"
+ftpx_expects() { on r conntrack -L expect 2>/dev/null | grep -c . ; }
+jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+W=$tmp/w1
+mkdir -p "$W"
+t0=$SECONDS
+ip netns exec "$NS_C" "$PY" "$T/ftpstress.py" --host "$S_PUB4" --plain-port 21 --tls-port 2121 \
+	--client-addr "$C_ADDR4" --root "$FTP_ROOT" --dir "$W" --n "$N" --seed "${FTPX_STRESS_SEED:-$$}" \
+	--ramp "${FTPX_STRESS_RAMP:-5}" --timeout 600 >"$W/out" 2>&1 &
+spid=$!
+cleanup_push "kill $spid"
+busywait 700000 test -e "$W/held" || { cat "$W/out"; fail "ftpstress: sessions not done in time"; }
+cat "$W/out"
+t_held=$((SECONDS - t0))
+for k in plain-pasv plain-port ftps-pasv; do
+	got=$(jq_py "$W/held" "d['stats'].get('$k', {}).get('failed', 0)")
+	check_eq "wave 1: no $k session failed" "$got" 0
+done
+held_pasv=$(jq_py "$W/held" "d['stats'].get('hold-pasv', {}).get('sessions', 0) - d['stats'].get('hold-pasv', {}).get('failed', 0)")
+held_ftps=$(jq_py "$W/held" "d['stats'].get('hold-ftps', {}).get('sessions', 0) - d['stats'].get('hold-ftps', {}).get('failed', 0)")
+peak=$(jq_py "$W/held" "d['peak']")
+live=$(on r "$CTL" sessions 2>/dev/null | grep -c 'mode=')
+# All sessions come from one masqueraded address: the held FTPS sessions
+# share one set of gates (whichever session holds them admits the others).
+want=$held_pasv
+[ "$held_ftps" -gt 0 ] && want=$((want + GATES))
+_exp_live() { [ "$(ftpx_expects)" -ge "$want" ]; }
+busywait 10000 _exp_live
+nexp=$(ftpx_expects)
+echo "held: $held_pasv after PASV, $held_ftps FTPS; router: $live conntracks with helper ftpx, $nexp expectations"
+check "held sessions' expectations are live ($nexp >= $held_pasv + $GATES gates)" test "$nexp" -ge "$want"
+on r "$CTL" stats | grep -E '^(sessions|expects|expect_fail|gate_expects|gate_refused|nomem) ' | tr '\n' ' '
+echo
+{
+	echo "wave 1: $N sessions, peak $peak control connections open at once, completing ones done in $t_held s"
+	echo "at unload: $live conntracks with helper ftpx (control and data), $nexp expectations"
+} >>"$summary"
+
+# unload under load
+check "rmmod is refused while the ruleset references the helper" bash -c "! rmmod nf_ftpx 2>/dev/null"
+touch "$W/unloading"
+on r nft delete chain inet ftpx helper
+on r nft delete ct helper inet ftpx ftpx-std
+t1=$(ftpx_now_ms)
+check "rmmod with live sessions, expectations and churn succeeds" busywait 20000 rmmod nf_ftpx
+echo "rmmod took $(($(ftpx_now_ms) - t1)) ms" | tee -a "$summary"
+check_eq "no expectation left after the unload" "$(ftpx_expects)" 0
+check "session slab cache is gone" bash -c "! grep -q nf_ftpx_session /proc/slabinfo"
+touch "$W/release"
+wait "$spid"
+tail -n 12 "$W/out"
+for k in plain-pasv plain-port ftps-pasv; do
+	got=$(jq_py "$W/report.json" "d['stats'].get('$k', {}).get('ok', 0) == d['stats'].get('$k', {}).get('sessions', 0)")
+	check_eq "wave 1: every $k session transferred the right bytes" "$got" True
+done
+rounds=$(jq_py "$W/report.json" "d['stats'].get('churn', {}).get('rounds', 0)")
+echo "churn: $rounds transfers by the looping sessions" | tee -a "$summary"
+
+# reload: a fresh wave of sessions must all work, and leave nothing behind
+ftpx_load || fail "cannot reload nf_ftpx"
+echo $((N * GATES + 1024)) >/sys/module/nf_ftpx/parameters/gate_max_total
+on r nft delete table inet ftpx
+router_rules_nft ftpx --ports "21 2121" || fail "ruleset after reload"
+on r "$CTL" server set "$S_ADDR4" pasv "$RANGE" || fail "ftpxctl server set after reload"
+W2=$tmp/w2
+mkdir -p "$W2"
+touch "$W2/release"
+t2=$SECONDS
+check "wave 2 after reload: every session passes" ip netns exec "$NS_C" "$PY" "$T/ftpstress.py" \
+	--host "$S_PUB4" --plain-port 21 --tls-port 2121 --client-addr "$C_ADDR4" --root "$FTP_ROOT" \
+	--dir "$W2" --n "$N2" --seed 2 --timeout 300 \
+	--mix plain-pasv=3,plain-port=2,ftps-pasv=3,abort=1,reset=1
+echo "wave 2: $N2 sessions in $((SECONDS - t2)) s" >>"$summary"
+_none_left() { [ "$(ftpx_expects)" -eq 0 ]; }
+if ! busywait 30000 _none_left; then
+	echo "left behind:"
+	on r conntrack -L expect
+fi
+check_eq "no expectation left once every session ended" "$(ftpx_expects)" 0
+cat "$summary"
+test_done
