@@ -16,9 +16,10 @@
 # Both routers DNAT the VIP's ports 21/990 to 192.168.10.2 and 2121 to
 # 192.168.10.22:21. "192,168,10,2" and "198,51,100,1" have the same length,
 # so the helper's rewrite of a 227 reply from .2 keeps the payload length;
-# from .22 it shortens it by one byte (sequence adjustment, which
-# conntrackd does not carry to the backup).
+# from .22 it shortens it by one byte (sequence adjustment, which does not
+# reach the backup's committed conntrack: docs/ha.md).
 #
+#   ha_require               skip without conntrackd/conntrack/nft
 #   ha_setup                 namespaces, links, addresses; VIPs on r1
 #   ha_rules                 the same nft ruleset on both routers
 #   ha_conntrackd_start      conntrackd in r1 and r2, sync link up
@@ -26,6 +27,8 @@
 #                            announces them (gratuitous ARP) and commits
 #                            conntrackd's external cache
 #   ha_ctd ROLE ARGS...      conntrackd client call in r1/r2 with its config
+#   ha_ext_has ROLE ct|expect PATTERN   conntrackd's external cache has it
+#   ha_count ROLE NAME       packets of the rule commented NAME
 
 HA_VIP_C=198.51.100.1
 HA_VIP_S=192.168.10.1
@@ -46,7 +49,8 @@ ha_require() {
 
 # _ha_port NS IF BRIDGE: veth from NS (named IF) to the switch's BRIDGE
 _ha_port() {
-	local ns=$1 dev=$2 br=$3 peer="$(ns_role "$1")$4"
+	local ns=$1 dev=$2 br=$3 peer
+	peer="$(ns_role "$1")$4"
 	ns_link "$ns" "$dev" "$NS_SW" "$peer"
 	ip -n "$NS_SW" link set "$peer" master "$br" || ftpx_die "bridge port $peer"
 }
@@ -142,8 +146,8 @@ ha_rules() {
 	done
 }
 
-# packets counted by the rule commented NAME on router ROLE (r1/r2); the
-# nat chain's rule is looked up there, the others in forward
+# ha_count ROLE NAME: packets counted by the rule commented NAME in table
+# inet ftpx of router ROLE (r1/r2), whichever chain it is in
 ha_count() {
 	ip netns exec "$(ns_of "$1")" nft list table inet ftpx 2>/dev/null |
 		sed -n "s/.*counter packets \([0-9]*\) .*comment \"$2\".*/\1/p" | head -n1
