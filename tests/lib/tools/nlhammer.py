@@ -19,7 +19,6 @@ user and network namespace (ok). Rows name the sender with --who.
 Exit status 0 when every row passed, 1 otherwise.
 """
 import errno
-import os
 import socket
 import struct
 import sys
