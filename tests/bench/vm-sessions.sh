@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.bash"
 
 if [ "$BENCH_QUICK" = 1 ]; then
-	ROUNDS=1 SECS=2 CONC="1"
+	ROUNDS=1 SECS=1 CONC="1"
 else
 	ROUNDS=${FTPX_BENCH_ROUNDS:-3} SECS=6 CONC="1 8 64"
 fi
