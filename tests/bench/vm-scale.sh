@@ -36,7 +36,7 @@ for setup in ftpx intree; do
 	ip netns exec "$NS_S" bash -c "ulimit -n $((2 * N + 1024)); exec $FTPX_PYTHON $BENCH_DIR/scale.py server 0.0.0.0 21 $S_ADDR4" \
 		> "$tmp/srv-$setup.log" 2>&1 &
 	spid=$!
-	busywait 20000 grep -q ready "$tmp/srv-$setup.log" || fail "scale server"
+	busywait 90000 grep -q ready "$tmp/srv-$setup.log" || fail "scale server: $(tail -n 5 "$tmp/srv-$setup.log")"
 	sync
 	echo 2 > /proc/sys/vm/drop_caches
 	sl0=$(slab_total)
