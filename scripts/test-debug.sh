@@ -69,16 +69,23 @@ result PASS "debug kernel: $kver ($image, $((SECONDS - t0)) s)"
 
 # The module, built against the debug tree like `make all-kernels` does for
 # the Debian kernels, so runner.sh finds it in build/KVER/.
+# shellcheck disable=SC2317 # called through build()
 build_module() {
 	mkdir -p "build/$kver/src"
 	cp -a Kbuild nf_ftpx "build/$kver/src/"
 	"$make" -s -C "/lib/modules/$kver/build" M="$top/build/$kver/src" W=1 modules &&
 		cp "build/$kver/src/nf_ftpx.ko" "build/$kver/nf_ftpx.ko"
 }
+# build NAME CMD...: one result; a failed build ends the run after the others
 ok=1
-build_module && result PASS "build: nf_ftpx.ko ($kver)" || { result FAIL "build: nf_ftpx.ko ($kver)"; ok=; }
-"$make" -s -C userspace && result PASS "build: userspace" || { result FAIL "build: userspace"; ok=; }
-scripts/vm/build-warnmod.sh "$kver" && result PASS "build: warnmod ($kver)" || { result FAIL "build: warnmod ($kver)"; ok=; }
+build() {
+	local name=$1
+	shift
+	if "$@"; then result PASS "build: $name"; else result FAIL "build: $name"; ok=; fi
+}
+build "nf_ftpx.ko ($kver)" build_module
+build "userspace" "$make" -s -C userspace
+build "warnmod ($kver)" scripts/vm/build-warnmod.sh "$kver"
 [ -n "$ok" ] || summary
 
 export FTPX_KERNEL_IMAGE=$image
