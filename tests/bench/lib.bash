@@ -21,6 +21,9 @@
 BENCH_RANGE=${BENCH_RANGE:-50000-50999}
 BENCH_QUICK=${FTPX_BENCH_QUICK:-0}
 BENCH_DIR=$FTPX_TOP/tests/bench
+# servers are restarted per setup while other parts load the guest (the
+# smoke runs the parts at once): give them longer than a test case does
+FTPX_START_TIMEOUT_MS=60000
 mkdir -p "$FTPX_OUT/bench"
 
 bench_row() {
