@@ -154,6 +154,79 @@ edit:
 	return ret;
 }
 
+/*
+ * Waiting for another session's gates. A session on the list has clashed
+ * with the gates of another session of the same client and server; when
+ * that one's gates go (ftpx_gate_handover), the waiters get theirs at once,
+ * so a data connection right after the holder quit is not refused. Callers
+ * hold s->lock.
+ */
+static void ftpx_gate_wait(struct nf_conn *ct, struct ftpx_session *s)
+{
+	struct ftpx_net *fn = ftpx_pernet(nf_ct_net(ct));
+
+	spin_lock_bh(&fn->wait_lock);
+	if (list_empty(&s->wait)) {
+		s->wait_ct = ct;
+		list_add_tail(&s->wait, &fn->waiters);
+	}
+	spin_unlock_bh(&fn->wait_lock);
+}
+
+void ftpx_gate_unwait(struct nf_conn *ct, struct ftpx_session *s)
+{
+	struct ftpx_net *fn = ftpx_pernet(nf_ct_net(ct));
+
+	if (list_empty_careful(&s->wait))
+		return;
+	spin_lock_bh(&fn->wait_lock);
+	list_del_init(&s->wait);
+	spin_unlock_bh(&fn->wait_lock);
+}
+
+#define FTPX_HANDOVER_MAX	8
+
+/* @ct's gates are gone: give waiting sessions of the same client and server
+ * theirs now. Called without any session lock held. */
+void ftpx_gate_handover(struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct ftpx_net *fn = ftpx_pernet(nf_ct_net(ct));
+	struct nf_conn *w[FTPX_HANDOVER_MAX];
+	struct ftpx_session *s, *tmp;
+	unsigned int n = 0, i;
+
+	spin_lock_bh(&fn->wait_lock);
+	list_for_each_entry_safe(s, tmp, &fn->waiters, wait) {
+		const struct nf_conntrack_tuple *o =
+			&s->wait_ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+
+		if (n == FTPX_HANDOVER_MAX)
+			break;
+		if (nf_ct_l3num(s->wait_ct) != nf_ct_l3num(ct) ||
+		    !nf_inet_addr_cmp(&o->src.u3, &t->src.u3) ||
+		    !nf_inet_addr_cmp(&o->dst.u3, &t->dst.u3))
+			continue;
+		/* A dying ct leaves the list in its destroy callback. */
+		if (!refcount_inc_not_zero(&s->wait_ct->ct_general.use))
+			continue;
+		list_del_init(&s->wait);
+		w[n++] = s->wait_ct;
+	}
+	spin_unlock_bh(&fn->wait_lock);
+
+	for (i = 0; i < n; i++) {
+		s = ftpx_session_get(w[i], false);
+		if (s) {
+			spin_lock_bh(&s->lock);
+			if (s->gate_retry)
+				ftpx_gate_open(w[i], s);
+			spin_unlock_bh(&s->lock);
+		}
+		nf_ct_put(w[i]);
+	}
+}
+
 void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 {
 	const struct nf_conntrack_tuple *orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
@@ -172,6 +245,7 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 		return;
 	s->gated = 1;
 	s->gate_retry = 0;
+	ftpx_gate_unwait(ct, s);
 	rcu_read_lock();
 	srv = ftpx_config_find(net, family, &reply->src.u3);
 	if (!srv || !srv->pasv_min)
@@ -236,6 +310,7 @@ void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s)
 				s->gate_retry = 1;
 				s->gate_gen = gen;
 				s->gate_next = jiffies + HZ / 10;
+				ftpx_gate_wait(ct, s);
 				break;
 			}
 			/* The table is full (-EMFILE): the next ports

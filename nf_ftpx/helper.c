@@ -410,6 +410,7 @@ static void ftpx_session_end(struct nf_conn *ct, bool rst)
 		gates = s->gates;
 		s->gates = 0;
 		s->gate_retry = 0;
+		ftpx_gate_unwait(ct, s);
 		spin_unlock_bh(&s->lock);
 	}
 	if (!gates && !rst)
@@ -420,6 +421,7 @@ static void ftpx_session_end(struct nf_conn *ct, bool rst)
 	if (gates) {
 		atomic_sub(gates, &ftpx_gate_total);
 		atomic_inc(&ftpx_gate_gen);
+		ftpx_gate_handover(ct);
 	}
 }
 

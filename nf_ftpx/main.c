@@ -75,6 +75,8 @@ static int __net_init ftpx_net_init(struct net *net)
 {
 	struct ftpx_net *fn = ftpx_pernet(net);
 
+	spin_lock_init(&fn->wait_lock);
+	INIT_LIST_HEAD(&fn->waiters);
 	fn->stats = alloc_percpu(struct ftpx_stats);
 	if (!fn->stats)
 		return -ENOMEM;

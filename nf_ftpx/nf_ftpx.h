@@ -64,6 +64,8 @@ struct ftpx_session {
 	u16 gate_lo;		/* they cover gate_lo .. gate_lo + gates - 1 */
 	unsigned long gate_next;	/* jiffies: earliest gate retry */
 	unsigned int gate_gen;	/* ftpx_gate_gen at the last failed try */
+	struct list_head wait;	/* on ftpx_net.waiters while gate_retry */
+	struct nf_conn *wait_ct;	/* our ct, for the waiter list */
 	u32 expects;		/* expectations created for this session */
 	u32 refused;		/* lines or expectations refused */
 	u32 rewrites;		/* payload rewrites */
@@ -95,6 +97,11 @@ struct ftpx_net {
 	struct ftpx_stats __percpu *stats;
 	struct ftpx_config __rcu *cfg;
 	struct mutex cfg_lock;	/* writers only; readers use RCU */
+	/* Sessions waiting for another session's gates (same client and
+	 * server). Touched only when gates clash, are retried or go; taken
+	 * inside a session's lock, never the other way round. */
+	spinlock_t wait_lock;
+	struct list_head waiters;
 };
 
 /* main.c */
@@ -130,6 +137,8 @@ int ftpx_expect_data(struct sk_buff *skb, struct nf_conn *ct,
 		     enum ip_conntrack_info ctinfo, struct ftpx_session *s,
 		     const struct ftpx_match *m, struct ftpx_edit *edit);
 void ftpx_gate_open(struct nf_conn *ct, struct ftpx_session *s);
+void ftpx_gate_unwait(struct nf_conn *ct, struct ftpx_session *s);
+void ftpx_gate_handover(struct nf_conn *ct);
 
 /* nat.c */
 bool ftpx_nat_wanted(const struct nf_conn *ct, enum ip_conntrack_dir dir,

@@ -57,6 +57,7 @@ struct ftpx_session *ftpx_session_get(struct nf_conn *ct, bool create)
 		return NULL;
 	}
 	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->wait);
 	s->mode = FTPX_MODE_PLAIN;
 	/* Both directions may race to create it on two CPUs. */
 	old = cmpxchg(&hd->sess, NULL, s);
@@ -69,12 +70,13 @@ struct ftpx_session *ftpx_session_get(struct nf_conn *ct, bool create)
 	return s;
 }
 
-static void ftpx_session_free(struct ftpx_help_data *hd)
+static void ftpx_session_free(struct nf_conn *ct, struct ftpx_help_data *hd)
 {
 	struct ftpx_session *s = xchg(&hd->sess, NULL);
 
 	if (!s)
 		return;
+	ftpx_gate_unwait(ct, s);
 	if (s->gates)
 		atomic_sub(s->gates, &ftpx_gate_total);
 	kmem_cache_free(ftpx_session_cache, s);
@@ -85,7 +87,7 @@ void ftpx_helper_destroy(struct nf_conn *ct)
 	struct ftpx_help_data *hd = ftpx_data(ct);
 
 	if (ftpx_owned(hd))
-		ftpx_session_free(hd);
+		ftpx_session_free(ct, hd);
 }
 
 void ftpx_set_mode(struct nf_conn *ct, struct ftpx_session *s, u8 mode)
@@ -132,7 +134,7 @@ static int ftpx_sweep(struct nf_conn *ct, void *data)
 	/* Only cts whose helper the core just detached can carry our magic:
 	 * a helper is never attached to a ct again after that. */
 	if (!rcu_access_pointer(help->helper) && ftpx_owned(hd)) {
-		ftpx_session_free(hd);
+		ftpx_session_free(ct, hd);
 		WRITE_ONCE(hd->magic, 0);
 	}
 	return 0;
