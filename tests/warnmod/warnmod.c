@@ -15,7 +15,6 @@
  * The last four are for the debug kernel (scripts/test-debug.sh); on a kernel
  * without the matching detector they run without a report.
  */
-#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -66,8 +65,11 @@ static DEFINE_SPINLOCK(warnmod_spin);
 
 static void warnmod_sleep(void)
 {
+	/* A GFP_KERNEL allocation may sleep: DEBUG_ATOMIC_SLEEP reports it
+	 * under a spinlock even when it does not (a real sleep would instead
+	 * give "scheduling while atomic", on any kernel). */
 	spin_lock(&warnmod_spin);
-	msleep(1);
+	kfree(kmalloc(64, GFP_KERNEL));
 	spin_unlock(&warnmod_spin);
 }
 
