@@ -16,7 +16,8 @@
 # Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases
 # (default: all); FTPX_CASE_TIMEOUT (s per 300 s of a case's own budget,
 # default 1200: the debug kernel is ~4x slower); FTPX_VM_TIMEOUT (s for the
-# whole suite VM, default 21600); FTPX_VM_MEM (MiB, default 2048: KASAN's
+# whole suite VM, default 21600); FTPX_VM_APPEND (default watchdog_thresh=60,
+# see below); FTPX_VM_MEM (MiB, default 2048: KASAN's
 # shadow and kmemleak's metadata); MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,6 +91,10 @@ build "warnmod ($kver)" scripts/vm/build-warnmod.sh "$kver"
 
 export FTPX_KERNEL_IMAGE=$image
 export FTPX_VM_MEM=${FTPX_VM_MEM:-2048}
+# Under TCG on a loaded host a vCPU can stall for tens of seconds (seen: soft
+# lockups of 26 and 52 s in migration/N and swapper while booting, before any
+# case ran). The soft-lockup report fires at twice watchdog_thresh: 120 s.
+export FTPX_VM_APPEND=${FTPX_VM_APPEND:-watchdog_thresh=60}
 export FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-1200}
 logs=$top/build/$kver/logs
 mkdir -p "$logs"
