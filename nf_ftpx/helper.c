@@ -257,12 +257,10 @@ static int ftpx_segment(struct ftpx_ctx *c, unsigned int protoff,
 			unsigned int n = min(datalen, 5U);
 			const u8 *p = (const u8 *)ftpx_bytes(c, dataoff, 0, &n);
 
-			if (!p)
-				;
-			else if (c->dir == IP_CT_DIR_ORIGINAL &&
-				 ftpx_tls_client_hello(p, n))
+			if (p && c->dir == IP_CT_DIR_ORIGINAL &&
+			    ftpx_tls_client_hello(p, n))
 				ftpx_go_tls(c, FTPX_MODE_IMPLICIT);
-			else if (ftpx_tls_record(p, n))
+			else if (p && ftpx_tls_record(p, n))
 				ftpx_adopt_tls(c);
 		}
 	} else if (seq == st->next_seq) {

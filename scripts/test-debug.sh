@@ -25,26 +25,8 @@ cd "$top" || exit 1
 make=${MAKE:-make}
 t_start=$SECONDS
 
-pass=0 fail=0 skip=0
-failed=()
-result() {
-	echo "$1: $2"
-	case "$1" in
-	PASS) pass=$((pass + 1)) ;;
-	FAIL) fail=$((fail + 1)); failed+=("$2") ;;
-	SKIP) skip=$((skip + 1)) ;;
-	esac
-}
-tally() {
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		PASS:*) pass=$((pass + 1)) ;;
-		FAIL:*) fail=$((fail + 1)); failed+=("${2:-}${line#FAIL: }") ;;
-		SKIP:*) skip=$((skip + 1)) ;;
-		esac
-	done < "$1"
-}
+# shellcheck source=tests/lib/tally.sh
+. "$top/tests/lib/tally.sh"
 summary() {
 	echo "== summary"
 	echo "debug run: $((SECONDS - t_start)) s in all"

@@ -20,30 +20,8 @@ make=${MAKE:-make}
 logs=$top/build/test-logs
 mkdir -p "$logs"
 
-pass=0 fail=0 skip=0
-failed=()
-
-# result VERDICT NAME: print and count one result of this script's own
-result() {
-	echo "$1: $2"
-	case "$1" in
-	PASS) pass=$((pass + 1)) ;;
-	FAIL) fail=$((fail + 1)); failed+=("$2") ;;
-	SKIP) skip=$((skip + 1)) ;;
-	esac
-}
-
-# tally FILE [PREFIX]: count the result lines another step printed to FILE.
-tally() {
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		PASS:*) pass=$((pass + 1)) ;;
-		FAIL:*) fail=$((fail + 1)); failed+=("${2:-}${line#FAIL: }") ;;
-		SKIP:*) skip=$((skip + 1)) ;;
-		esac
-	done < "$1"
-}
+# shellcheck source=tests/lib/tally.sh
+. "$top/tests/lib/tally.sh"
 
 # step NAME CMD...: run a build step with its output shown; one result.
 step() {
