@@ -18,7 +18,8 @@
 # default 1200: the debug kernel is ~4x slower); FTPX_VM_TIMEOUT (s for the
 # whole suite VM, default 21600); FTPX_VM_APPEND (default watchdog_thresh=60,
 # see below); FTPX_VM_MEM (MiB, default 2048: KASAN's
-# shadow and kmemleak's metadata); MAKE.
+# shadow and kmemleak's metadata); FTPX_VM_CPU (default max, see below);
+# FTPX_VM_SMP (vCPUs, default 2; 1 on a host where other guests run); MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -73,6 +74,10 @@ build "warnmod ($kver)" scripts/vm/build-warnmod.sh "$kver"
 
 export FTPX_KERNEL_IMAGE=$image
 export FTPX_VM_MEM=${FTPX_VM_MEM:-2048}
+# The slim kernel has no hardware RNG driver: RDRAND (qemu's "max" CPU model
+# under TCG) initialises its random pool at boot instead of minutes later,
+# which FTPS handshakes wait for.
+export FTPX_VM_CPU=${FTPX_VM_CPU:-max}
 # Under TCG on a loaded host a vCPU can stall for tens of seconds (seen: soft
 # lockups of 26 and 52 s in migration/N and swapper while booting, before any
 # case ran). The soft-lockup report fires at twice watchdog_thresh: 120 s.

@@ -21,6 +21,11 @@
 # scripts/test-debug.sh) boots with FTPX_KERNEL_IMAGE=its bzImage; its modules
 # must be installed in /lib/modules/KVER. FTPX_VM_MEM (MiB, default 1024) and
 # FTPX_VM_APPEND (extra kernel command line) serve kernels that need more.
+# FTPX_VM_SMP (vCPUs, default 2) and FTPX_VM_CPU (qemu CPU model, default
+# qemu64; "max" gives the guest RDRAND, which seeds the random pool at boot on
+# a kernel without virtio-rng). Under TCG each vCPU is a host thread: guests
+# whose vCPUs together outnumber the host's cores spin on locks held by
+# preempted vCPUs, so guests run side by side get one vCPU each (tests/run.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=SCRIPTDIR/vm/klog.sh
@@ -121,7 +126,7 @@ reader_pid=$!
 
 p9=security_model=none,multidevs=remap
 timeout -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -m "${FTPX_VM_MEM:-1024}" -smp 2 -nographic -no-reboot -nic none -vga none -monitor none \
+	-accel tcg -cpu "${FTPX_VM_CPU:-qemu64}" -m "${FTPX_VM_MEM:-1024}" -smp "${FTPX_VM_SMP:-2}" -nographic -no-reboot -nic none -vga none -monitor none \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=1 log_buf_len=16M${FTPX_VM_APPEND:+ $FTPX_VM_APPEND}" \
 	-virtfs "local,path=/,mount_tag=hostroot,readonly=on,$p9" \
