@@ -27,15 +27,23 @@ enum { TAG_SIG = 1, TAG_UDP, TAG_UNIX, TAG_EV, TAG_TIMER, TAG_CLIENT = 16 };
 void ftpxd_log(const struct ftpxd *d, int level, const char *fmt, ...)
 {
 	static const char *const lv[] = { "warning: ", "", "debug: " };
+	char line[1024];
 	va_list ap;
+	int n;
 
 	if (level > d->verbose)
 		return;
-	fprintf(stderr, "ftpxd: %s", lv[level < 0 ? 0 : level > 2 ? 2 : level]);
+	/* one write per line: stderr is unbuffered, and a busy intake logs
+	 * every hint */
+	n = snprintf(line, sizeof(line), "ftpxd: %s",
+		     lv[level < 0 ? 0 : level > 2 ? 2 : level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
 }
 
 static void usage(FILE *f)
