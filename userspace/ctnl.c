@@ -27,6 +27,7 @@
  * comes in at most NLMSG_DEFAULT_SIZE, an error with CAP_ACK is small */
 #define REQ_MAX		1024
 #define RX_SLOT		8192
+#define EV_SLOT		4096
 #define TX_LIMIT	(FTPX_CTNL_BATCH * REQ_MAX)
 /* the answers of a whole batch queue up before ftpxd reads them: a found
  * entry takes a page-sized skb each, more than the default buffer holds
@@ -793,22 +794,45 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 int ftpx_ctev_read(struct mnl_socket *nl, void (*cb)(int type,
 		   const struct ftpx_exp *e, void *data), void *data)
 {
+	/* one event per datagram, and each hint makes one or two: read them
+	 * FTPX_CTNL_BATCH at a time; an event fits its slot many times */
+	static char buf[FTPX_CTNL_BATCH][EV_SLOT];
+	struct mmsghdr mm[FTPX_CTNL_BATCH];
+	struct iovec iov[FTPX_CTNL_BATCH];
 	struct ev_ctx x = { cb, data };
-	char *buf = malloc(CT_BUF);
-	int ret;
+	int fd = mnl_socket_get_fd(nl), i, k, ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
+	for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+	}
 	for (;;) {
-		ret = mnl_socket_recvfrom(nl, buf, CT_BUF);
-		if (ret < 0) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		k = recvmmsg(fd, mm, FTPX_CTNL_BATCH, MSG_DONTWAIT, NULL);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
 			ret = errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 			break;
 		}
-		/* events carry seq 0 and portid 0; a malformed batch is
-		 * dropped whole, the next read goes on */
-		mnl_cb_run(buf, ret, 0, 0, ev_cb, &x);
+		for (i = 0; i < k; i++) {
+			/* a cut event is a lost one: the caller resyncs */
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				ret = -ENOBUFS;
+				continue;
+			}
+			/* events carry seq 0 and portid 0; a malformed
+			 * batch is dropped whole, the next read goes on */
+			mnl_cb_run(buf[i], mm[i].msg_len, 0, 0, ev_cb, &x);
+		}
+		if (ret < 0)
+			break;
+		if (k < FTPX_CTNL_BATCH)
+			break;	/* drained */
 	}
-	free(buf);
 	return ret;
 }

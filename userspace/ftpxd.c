@@ -33,8 +33,6 @@ void ftpxd_log(const struct ftpxd *d, int level, const char *fmt, ...)
 
 	if (level > d->verbose)
 		return;
-	/* one write per line: stderr is unbuffered, and a busy intake logs
-	 * every hint */
 	n = snprintf(line, sizeof(line), "ftpxd: %s",
 		     lv[level < 0 ? 0 : level > 2 ? 2 : level]);
 	va_start(ap, fmt);
@@ -184,7 +182,8 @@ static int reload(struct ftpxd *d, int initial, int force_local)
 		rp.floor_us = ftpx_now_us() - 1;
 		ftpx_replay_free(&d->replay);
 		d->replay = rp;
-		rp.ring = NULL;
+		/* moved: the cache's memory is d->replay's now */
+		memset(&rp, 0, sizeof(rp));
 	}
 	if (initial || nc->rcvbuf != d->conf.rcvbuf) {
 		int size = (int)nc->rcvbuf, fd = mnl_socket_get_fd(d->ev);
@@ -265,6 +264,9 @@ static int run(struct ftpxd *d)
 	int n, i;
 
 	for (;;) {
+		/* the log lines of one wakeup go out together, before the
+		 * next wait */
+		fflush(stderr);
 		n = epoll_wait(d->ep, evs, 16, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -349,6 +351,9 @@ int main(int argc, char **argv)
 	int c, check = 0, local = 0, i, ret;
 	sigset_t mask;
 
+	/* flushed by run() after each wakeup: one write for the lines of a
+	 * batch of hints */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 	d.conf_path = FTPX_DEFAULT_CONF;
 	d.verbose = 1;
 	while ((c = getopt_long(argc, argv, "c:ltvqhV", opts, NULL)) != -1) {

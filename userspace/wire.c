@@ -344,8 +344,18 @@ uint64_t ftpx_now_us(void)
 
 uint64_t ftpx_nonce(void)
 {
+	/* drawn 64 at a time: a busy daemon signs every result it sends,
+	 * and a system call per nonce shows (no program here forks) */
+	static uint64_t pool[64];
+	static unsigned int left;
 	uint64_t v = 0;
 
+	if (left)
+		return pool[--left];
+	if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) == sizeof(pool)) {
+		left = sizeof(pool) / sizeof(pool[0]) - 1;
+		return pool[left];
+	}
 	/* getrandom() only fails before the pool is ready at early boot;
 	 * then mix the clock in rather than block the daemon */
 	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
