@@ -172,9 +172,10 @@ echo
 echo "Refused during the rate run: $(g hints.rate_refused), unanswered: $(g hints.rate_lost); expectations in the"
 echo "router afterwards: $(g hints.expectations_after)."
 if [ "$(g hints.rate_cpu_guest_s)" != - ]; then
-	echo "CPU time during the rate run: ftpxd $(g hints.rate_cpu_ftpxd_s) s (user + system, its ctnetlink"
-	echo "requests included), hintload $(g hints.rate_cpu_load_s) s, the whole guest $(g hints.rate_cpu_guest_s) s busy"
-	echo "(client, router and server are one kernel)."
+	echo "CPU time during the $(g hints.rate_seconds) s rate run: ftpxd $(g hints.rate_cpu_ftpxd_s) s ($(g hints.rate_cpu_ftpxd_user_s) s user,"
+	echo "$(g hints.rate_cpu_ftpxd_sys_s) s system: the kernel's conntrack work for its requests runs in its system calls),"
+	echo "hintload $(g hints.rate_cpu_load_s) s, the whole guest $(g hints.rate_cpu_guest_s) s busy (client, router and server are one"
+	echo "kernel; $(g guest.cpus) vCPUs)."
 fi
 echo
 

@@ -76,7 +76,7 @@ bench_row hints lat_refused "$(sed -n 's/^accepted [0-9]* refused //p' "$tmp/lat
 
 # where the rate run's CPU time goes: ftpxd's (its /proc stat; ip netns
 # exec became ftpxd), the load generator's, the whole guest's busy time
-ftpxd_ticks() { awk '{ print $14 + $15 }' "/proc/$HINT_DPID/stat"; }
+ftpxd_ticks() { awk '{ print $14, $15 }' "/proc/$HINT_DPID/stat"; }
 f0=$(ftpxd_ticks) g0=$(bench_cpu | cut -d' ' -f1)
 on s /usr/bin/time -f "%U %S" -o "$tmp/rate.time" \
 	"$LOAD" rate "$RADDR:$HINT_PORT" "$HINT_KEY" "$C_ADDR4" "$CPORT" "$S_ADDR4" 21 "$SECS" 64 \
@@ -84,9 +84,14 @@ on s /usr/bin/time -f "%U %S" -o "$tmp/rate.time" \
 f1=$(ftpxd_ticks) g1=$(bench_cpu | cut -d' ' -f1)
 cat "$tmp/rate.out"
 hz=$(getconf CLK_TCK)
-bench_row hints rate_cpu_ftpxd_s "$(awk -v a="$f0" -v b="$f1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+secs() { awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }'; }
+read -r fu0 fs0 <<< "$f0"
+read -r fu1 fs1 <<< "$f1"
+bench_row hints rate_cpu_ftpxd_s "$(secs $((fu0 + fs0)) $((fu1 + fs1)))"
+bench_row hints rate_cpu_ftpxd_user_s "$(secs "$fu0" "$fu1")"
+bench_row hints rate_cpu_ftpxd_sys_s "$(secs "$fs0" "$fs1")"
 bench_row hints rate_cpu_load_s "$(awk '{ printf "%.2f", $1 + $2 }' "$tmp/rate.time")"
-bench_row hints rate_cpu_guest_s "$(awk -v a="$g0" -v b="$g1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+bench_row hints rate_cpu_guest_s "$(secs "$g0" "$g1")"
 sort "$tmp/rate.err" | uniq -c | sort -rn | head -n 5
 bench_row hints rate "$(sed -n 's/^rate //p' "$tmp/rate.out")"
 bench_row hints rate_refused "$(sed -n 's/^refused //p' "$tmp/rate.out")"
