@@ -160,7 +160,8 @@ echo "A real FTPS control session is held open through the router; tests/bench/h
 echo "signed UDP hints for it from the server's namespace, as ftpx-agent does. Latency: one hint at a time,"
 echo "send to ftpxd's verdict (ftpxd answers once ctnetlink has acknowledged the expectation), $(g hints.lat_n) hints."
 echo "Floor: the same UDP round trip to an echo server in the router's namespace, measured the same way: what"
-echo "the emulated guest costs with no work behind it. Rate: 64 hints in flight."
+echo "the emulated guest costs with no work behind it. Rate: 64 hints in flight (the generator refills its"
+echo "window with one sendmmsg and takes the answers queued with one recvmmsg)."
 echo
 p99=$(g hints.lat_p99_ms) fl99=$(g hints.floor_p99_ms)
 echo "| figure | measured | floor (UDP echo) | target | verdict |"
@@ -256,7 +257,15 @@ fi
 hs=$(g hints.rate)
 if [ "$(verdict "$hs" ">=" 20000)" = "**missed**" ]; then
 	miss=1
-	echo "- Hints/s $hs (target >= 20000): ftpxd takes the hints one wakeup finds queued (up to 64) through two ctnetlink round trips per batch (all lookups in one send, all expectations in a second), verifies and signs each with HMAC-SHA256, and reads the kernel's expectation events 64 at a time. During the rate run ftpxd used $(g hints.rate_cpu_ftpxd_s) s of CPU, the load generator $(g hints.rate_cpu_load_s) s (it signs every hint and verifies every answer, one datagram per system call) and the whole guest $(g hints.rate_cpu_guest_s) s, in $(g hints.rate_seconds) s on $(g guest.cpus) emulated vCPUs: the kernel's conntrack work (lookup, expectation insert with eviction of the session's oldest, one event per insert and per eviction) and both processes share two software-emulated CPUs. The lookup cannot be dropped: the verdicts not-ftpx, not-encrypted and mismatch, the master's original tuple and the NAT target all come from the conntrack entry."
+	fs=$(g hints.rate_cpu_ftpxd_s) rs=$(g hints.rate_seconds)
+	if [ "$fs" != - ] && [ "$rs" != - ]; then
+		share=$(ratio "$fs" "$rs" 2)
+		us=$(awk -v c="$fs" -v r="$hs" -v s="$rs" 'BEGIN { if (r * s > 0) printf "%.0f", c * 1e6 / (r * s); else print "-" }')
+		cpu="In the $rs s rate run its one thread used $fs s of CPU ($share of a vCPU): $(g hints.rate_cpu_ftpxd_sys_s) s in the kernel (inside ftpxd's system calls: the UDP datagrams, the conntrack lookup, the expectation insert with the eviction of the session's oldest beyond hint_max, an event for each insert and eviction), and $(g hints.rate_cpu_ftpxd_user_s) s in ftpxd itself (HMAC check and signature, building and parsing the netlink messages, a log line per hint); the load generator used $(g hints.rate_cpu_load_s) s. That is $us us of emulated CPU per hint; 20000/s would need 50 us."
+	else
+		cpu="Its CPU time was not recorded in this run."
+	fi
+	echo "- Hints/s $hs (target >= 20000): ftpxd takes the hints one wakeup finds queued (up to 64) through two ctnetlink round trips per batch (all lookups in one send, all expectations in a second) and reads the kernel's expectation events 64 at a time. $cpu The lookup cannot be dropped: the verdicts not-ftpx, not-encrypted and mismatch, the master's original tuple and the NAT target all come from the conntrack entry."
 fi
 if [ "$lf" != - ] && [ "$ll" != - ] && awk -v f="$lf" -v l="$ll" 'BEGIN { exit !(l < 0.9 * f) }'; then
 	miss=1
