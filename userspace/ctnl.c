@@ -22,24 +22,46 @@
 #include "ctnl.h"
 
 #define CT_BUF	16384
+/* room for the largest request built here (an IPv6 expectation with its
+ * NAT tuple is under 400 bytes), and for one answer: a conntrack entry
+ * comes in at most NLMSG_DEFAULT_SIZE, an error with CAP_ACK is small */
+#define REQ_MAX		1024
+#define RX_SLOT		8192
+#define EV_SLOT		4096
+#define TX_LIMIT	(FTPX_CTNL_BATCH * REQ_MAX)
+/* the answers of a whole batch queue up before ftpxd reads them: a found
+ * entry takes a page-sized skb each, more than the default buffer holds
+ * for 64 of them */
+#define RCVBUF		(4 << 20)
 
 /* enum ip_conntrack_dir is not in the uapi headers */
 #define DIR_ORIGINAL	0
 
 int ftpx_ctnl_open(struct ftpx_ctnl *c)
 {
-	int one = 1;
+	int one = 1, size = RCVBUF;
 
 	memset(c, 0, sizeof(*c));
+	/* a batch may overflow its limit by one message: twice the room */
+	c->tx = calloc(2, TX_LIMIT);
+	c->rx = malloc((size_t)FTPX_CTNL_BATCH * RX_SLOT);
+	c->b = c->tx ? mnl_nlmsg_batch_start(c->tx, TX_LIMIT) : NULL;
+	if (!c->rx || !c->b) {
+		snprintf(c->err, sizeof(c->err), "ctnetlink: out of memory");
+		ftpx_ctnl_close(c);
+		return -1;
+	}
 	c->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(c->err, sizeof(c->err), "ctnetlink: %s",
 			 strerror(errno));
-		if (c->nl)
-			mnl_socket_close(c->nl);
-		c->nl = NULL;
+		ftpx_ctnl_close(c);
 		return -1;
 	}
+	if (setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &size, sizeof(size)) < 0)
+		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUF,
+			   &size, sizeof(size));
 	/* the kernel's reason for a refusal comes as extack text */
 	mnl_socket_setsockopt(c->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(c->nl, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -61,6 +83,12 @@ void ftpx_ctnl_close(struct ftpx_ctnl *c)
 	if (c->nl)
 		mnl_socket_close(c->nl);
 	c->nl = NULL;
+	if (c->b)
+		mnl_nlmsg_batch_stop(c->b);
+	c->b = NULL;
+	free(c->tx);
+	free(c->rx);
+	c->tx = c->rx = NULL;
 }
 
 /* ---- parsing -------------------------------------------------------- */
@@ -276,13 +304,12 @@ static void put_tuple(struct nlmsghdr *nlh, int type,
 	mnl_attr_nest_end(nlh, n);
 }
 
+/* @data: a char[FTPX_CTNL_ERR] for the kernel's extack text */
 static int err_attr_cb(const struct nlattr *a, void *data)
 {
-	struct ftpx_ctnl *c = data;
-
 	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(c->err, sizeof(c->err), "%s", mnl_attr_get_str(a));
+		snprintf(data, FTPX_CTNL_ERR, "%s", mnl_attr_get_str(a));
 	return MNL_CB_OK;
 }
 
@@ -308,7 +335,7 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	t->c->err[0] = 0;
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
-		mnl_attr_parse(nlh, off, err_attr_cb, t->c);
+		mnl_attr_parse(nlh, off, err_attr_cb, t->c->err);
 	memcpy(reason, t->c->err, sizeof(reason));
 	snprintf(t->c->err, sizeof(t->c->err), "%.60s%s%.180s",
 		 strerror(-e->error), reason[0] ? ": " : "", reason);
@@ -377,26 +404,6 @@ static int transact(struct ftpx_ctnl *c, struct nlmsghdr *nlh, mnl_cb_t cb,
 				 strerror(t.error));
 	}
 	return ret < 0 ? -t.error : 0;
-}
-
-static int get_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return ftpx_ct_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-int ftpx_ct_get(struct ftpx_ctnl *c, const struct ftpx_tuple *t, int reply,
-		struct ftpx_ct *out)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	/* libmnl 1.0.4 leaves attribute padding as it finds it */
-	memset(buf, 0, sizeof(buf));
-	nlh = put_hdr(buf, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET, 0,
-		      ++c->seq, t->family);
-	put_tuple(nlh, reply ? CTA_TUPLE_REPLY : CTA_TUPLE_ORIG, t);
-	memset(out, 0, sizeof(*out));
-	return transact(c, nlh, get_cb, out);
 }
 
 static void set_tuple(struct nf_conntrack *o, int family, const uint8_t *src,
@@ -492,19 +499,208 @@ int ftpx_ct_nat(const struct ftpx_ct *ct)
 	return !!(ct->status & IPS_NAT_MASK);
 }
 
-int ftpx_exp_create(struct ftpx_ctnl *c, const struct ftpx_ct *m,
-		    uint16_t port)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+/* ---- batches -------------------------------------------------------- */
 
-	memset(buf, 0, sizeof(buf));	/* attribute padding, see above */
+void ftpx_ctnl_begin(struct ftpx_ctnl *c)
+{
+	mnl_nlmsg_batch_reset(c->b);
+	c->n = 0;
+	c->seq0 = c->seq + 1;
+}
+
+/* The next request's slot and a zeroed buffer for it (libmnl 1.0.4
+ * leaves attribute padding as it finds it); NULL when the batch is full. */
+static struct ftpx_nlreq *next_req(struct ftpx_ctnl *c, char **buf)
+{
+	struct ftpx_nlreq *r;
+
+	if (c->n == FTPX_CTNL_BATCH)
+		return NULL;
+	r = &c->req[c->n];
+	memset(r, 0, sizeof(*r));
+	*buf = mnl_nlmsg_batch_current(c->b);
+	memset(*buf, 0, REQ_MAX);
+	return r;
+}
+
+int ftpx_ctnl_add_ct_get(struct ftpx_ctnl *c, const struct ftpx_tuple *t,
+			 int reply, struct ftpx_ct *out)
+{
+	struct ftpx_nlreq *r;
+	struct nlmsghdr *nlh;
+	char *buf;
+
+	r = next_req(c, &buf);
+	if (!r)
+		return -1;
+	nlh = put_hdr(buf, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET,
+		      NLM_F_ACK, ++c->seq, t->family);
+	put_tuple(nlh, reply ? CTA_TUPLE_REPLY : CTA_TUPLE_ORIG, t);
+	memset(out, 0, sizeof(*out));
+	r->ct = out;
+	mnl_nlmsg_batch_next(c->b);
+	return c->n++;
+}
+
+int ftpx_ctnl_add_exp(struct ftpx_ctnl *c, const struct ftpx_ct *m,
+		      uint16_t port)
+{
+	struct ftpx_nlreq *r;
+	struct nlmsghdr *nlh;
+	char *buf;
+
+	r = next_req(c, &buf);
+	if (!r)
+		return -1;
 	nlh = ftpx_exp_build(buf, ++c->seq, m, port);
-	if (!nlh) {
-		snprintf(c->err, sizeof(c->err), "cannot build the request");
-		return -ENOMEM;
+	if (!nlh || nlh->nlmsg_len > REQ_MAX) {
+		/* answered already: nothing of it is sent */
+		r->done = 1;
+		r->error = ENOMEM;
+		snprintf(r->err, sizeof(r->err), "cannot build the request");
+		return c->n++;
 	}
-	return transact(c, nlh, NULL, NULL);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	mnl_nlmsg_batch_next(c->b);
+	return c->n++;
+}
+
+static void req_fail(struct ftpx_nlreq *r, int error, const char *what)
+{
+	r->done = 1;
+	r->error = error;
+	snprintf(r->err, sizeof(r->err), "%s%s%s", what, *what ? ": " : "",
+		 strerror(error));
+}
+
+/* An ACK (error 0) or a refusal with the kernel's extack text. */
+static void req_answer(struct ftpx_nlreq *r, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	unsigned int off = sizeof(*e);
+	char reason[FTPX_CTNL_ERR] = "";
+
+	r->done = 1;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		req_fail(r, EPROTO, "");
+		return;
+	}
+	if (e->error == 0)
+		return;	/* an error seen in the reply before it stays */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, off, err_attr_cb, reason);
+	snprintf(r->err, sizeof(r->err), "%.60s%s%.180s", strerror(-e->error),
+		 reason[0] ? ": " : "", reason);
+	r->error = -e->error;
+}
+
+/* One datagram of answers; returns how many requests it completed. */
+static int take_answers(struct ftpx_ctnl *c, const char *buf, int len)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	int done = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		uint32_t i = nlh->nlmsg_seq - c->seq0;
+		struct ftpx_nlreq *r;
+
+		/* an answer to an earlier batch that timed out: not ours */
+		if (i >= (uint32_t)c->n || nlh->nlmsg_pid != c->portid)
+			continue;
+		r = &c->req[i];
+		if (r->done)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			req_answer(r, nlh);
+			done++;
+		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && r->ct &&
+			   ftpx_ct_parse(nlh, r->ct) < 0) {
+			r->error = EPROTO;
+			snprintf(r->err, sizeof(r->err), "%s", strerror(EPROTO));
+		}
+	}
+	return done;
+}
+
+/* An answer larger than its slot (none should be): its request fails
+ * rather than waiting for the timeout. */
+static int truncated(struct ftpx_ctnl *c, const char *buf, unsigned int len)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	uint32_t i;
+
+	if (len < sizeof(*nlh))
+		return 0;
+	i = nlh->nlmsg_seq - c->seq0;
+	if (i >= (uint32_t)c->n || c->req[i].done)
+		return 0;
+	req_fail(&c->req[i], EMSGSIZE, "recv");
+	return 1;
+}
+
+int ftpx_ctnl_commit(struct ftpx_ctnl *c)
+{
+	struct mmsghdr mm[FTPX_CTNL_BATCH];
+	struct iovec iov[FTPX_CTNL_BATCH];
+	int fd = mnl_socket_get_fd(c->nl), pending = 0, lost = 0, i, k;
+
+	for (i = 0; i < c->n; i++)
+		pending += !c->req[i].done;
+	if (!pending)
+		return 0;
+	if (mnl_socket_sendto(c->nl, mnl_nlmsg_batch_head(c->b),
+			      mnl_nlmsg_batch_size(c->b)) < 0) {
+		k = errno;
+		for (i = 0; i < c->n; i++)
+			if (!c->req[i].done)
+				req_fail(&c->req[i], k, "send");
+		return -k;
+	}
+	for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+		iov[i].iov_base = c->rx + (size_t)i * RX_SLOT;
+		iov[i].iov_len = RX_SLOT;
+	}
+	while (pending > 0) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		/* the kernel has answered the whole batch before sendmsg
+		 * returned; SO_RCVTIMEO bounds the wait if it has not */
+		k = recvmmsg(fd, mm, FTPX_CTNL_BATCH,
+			     lost ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == ENOBUFS && !lost) {
+			/* some answers were dropped: take what is queued,
+			 * the rest will not come */
+			lost = ENOBUFS;
+			continue;
+		}
+		if (k <= 0) {
+			k = lost ? lost : errno;
+			break;
+		}
+		for (i = 0; i < k; i++) {
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				pending -= truncated(c, iov[i].iov_base,
+						     mm[i].msg_len);
+			else
+				pending -= take_answers(c, iov[i].iov_base,
+							(int)mm[i].msg_len);
+		}
+		k = 0;
+	}
+	if (pending) {
+		for (i = 0; i < c->n; i++)
+			if (!c->req[i].done)
+				req_fail(&c->req[i], k ? k : EPROTO, "recv");
+		return -(k ? k : EPROTO);
+	}
+	return 0;
 }
 
 struct dump_ctx {
@@ -598,22 +794,45 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 int ftpx_ctev_read(struct mnl_socket *nl, void (*cb)(int type,
 		   const struct ftpx_exp *e, void *data), void *data)
 {
+	/* one event per datagram, and each hint makes one or two: read them
+	 * FTPX_CTNL_BATCH at a time; an event fits its slot many times */
+	static char buf[FTPX_CTNL_BATCH][EV_SLOT];
+	struct mmsghdr mm[FTPX_CTNL_BATCH];
+	struct iovec iov[FTPX_CTNL_BATCH];
 	struct ev_ctx x = { cb, data };
-	char *buf = malloc(CT_BUF);
-	int ret;
+	int fd = mnl_socket_get_fd(nl), i, k, ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
+	for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+	}
 	for (;;) {
-		ret = mnl_socket_recvfrom(nl, buf, CT_BUF);
-		if (ret < 0) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		k = recvmmsg(fd, mm, FTPX_CTNL_BATCH, MSG_DONTWAIT, NULL);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
 			ret = errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 			break;
 		}
-		/* events carry seq 0 and portid 0; a malformed batch is
-		 * dropped whole, the next read goes on */
-		mnl_cb_run(buf, ret, 0, 0, ev_cb, &x);
+		for (i = 0; i < k; i++) {
+			/* a cut event is a lost one: the caller resyncs */
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				ret = -ENOBUFS;
+				continue;
+			}
+			/* events carry seq 0 and portid 0; a malformed
+			 * batch is dropped whole, the next read goes on */
+			mnl_cb_run(buf[i], mm[i].msg_len, 0, 0, ev_cb, &x);
+		}
+		if (ret < 0)
+			break;
+		if (k < FTPX_CTNL_BATCH)
+			break;	/* drained */
 	}
-	free(buf);
 	return ret;
 }

@@ -27,15 +27,21 @@ enum { TAG_SIG = 1, TAG_UDP, TAG_UNIX, TAG_EV, TAG_TIMER, TAG_CLIENT = 16 };
 void ftpxd_log(const struct ftpxd *d, int level, const char *fmt, ...)
 {
 	static const char *const lv[] = { "warning: ", "", "debug: " };
+	char line[1024];
 	va_list ap;
+	int n;
 
 	if (level > d->verbose)
 		return;
-	fprintf(stderr, "ftpxd: %s", lv[level < 0 ? 0 : level > 2 ? 2 : level]);
+	n = snprintf(line, sizeof(line), "ftpxd: %s",
+		     lv[level < 0 ? 0 : level > 2 ? 2 : level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
 }
 
 static void usage(FILE *f)
@@ -176,7 +182,8 @@ static int reload(struct ftpxd *d, int initial, int force_local)
 		rp.floor_us = ftpx_now_us() - 1;
 		ftpx_replay_free(&d->replay);
 		d->replay = rp;
-		rp.ring = NULL;
+		/* moved: the cache's memory is d->replay's now */
+		memset(&rp, 0, sizeof(rp));
 	}
 	if (initial || nc->rcvbuf != d->conf.rcvbuf) {
 		int size = (int)nc->rcvbuf, fd = mnl_socket_get_fd(d->ev);
@@ -257,6 +264,9 @@ static int run(struct ftpxd *d)
 	int n, i;
 
 	for (;;) {
+		/* the log lines of one wakeup go out together, before the
+		 * next wait */
+		fflush(stderr);
 		n = epoll_wait(d->ep, evs, 16, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -341,6 +351,9 @@ int main(int argc, char **argv)
 	int c, check = 0, local = 0, i, ret;
 	sigset_t mask;
 
+	/* flushed by run() after each wakeup: one write for the lines of a
+	 * batch of hints */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 	d.conf_path = FTPX_DEFAULT_CONF;
 	d.verbose = 1;
 	while ((c = getopt_long(argc, argv, "c:ltvqhV", opts, NULL)) != -1) {

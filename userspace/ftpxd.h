@@ -43,6 +43,20 @@ struct ftpxd_src {
 	uint64_t seen_ns;	/* local mode: when the watcher saw it */
 };
 
+/* One hint on its way through a batch (intake.c: ftpxd_hints). */
+#define FTPXD_V_PENDING		(-1)	/* not decided yet */
+
+struct ftpxd_job {
+	struct ftpxd_src src;
+	struct ftpx_hint hint;
+	struct ftpx_result res;	/* verdict and detail, sent back */
+	struct ftpx_ct ct;	/* the control connection found */
+	const char *what;	/* NULL: described from the hint */
+	int v;			/* verdict, or FTPXD_V_PENDING */
+	int req;		/* its request in the ctnetlink batch */
+	int answer;		/* a result goes back to the sender */
+};
+
 struct ftpxd_recent {
 	uint64_t when_us;
 	uint8_t verdict;
@@ -105,17 +119,28 @@ void ftpxd_unix_accept(struct ftpxd *d);
 int ftpxd_unix_read(struct ftpxd *d, int slot);
 void ftpxd_status_text(struct ftpxd *d, char *buf, size_t len);
 
-/* validate.c: the verdict; @detail says why, @ct gets the master */
-int ftpxd_validate(struct ftpxd *d, const struct ftpx_hint *h,
-		   const struct ftpxd_src *src, struct ftpx_ct *ct,
-		   char *detail, size_t len);
-/* Validate, push, count and log one hint; returns the verdict. */
+/* validate.c, in two steps around the conntrack lookup; @detail says
+ * why. What the hint and the config decide: a refusal, or
+ * FTPXD_V_PENDING with the tuple @t to look the control connection up by. */
+int ftpxd_validate_hint(struct ftpxd *d, const struct ftpx_hint *h,
+			const struct ftpxd_src *src, struct ftpx_tuple *t,
+			char *detail, size_t len);
+/* The verdict once the lookup answered: @error 0 and the entry @ct, or
+ * the errno with the kernel's text @err. */
+int ftpxd_validate_ct(struct ftpxd *d, const struct ftpx_hint *h,
+		      const struct ftpx_ct *ct, int error, const char *err,
+		      char *detail, size_t len);
+/* Validate, push, count and log the @n jobs (at most FTPX_CTNL_BATCH);
+ * those already refused are only counted and logged, in order. */
+void ftpxd_hints(struct ftpxd *d, struct ftpxd_job *j, int n);
+/* The same for one hint; returns the verdict. */
 int ftpxd_hint(struct ftpxd *d, const struct ftpx_hint *h,
 	       const struct ftpxd_src *src, struct ftpx_result *res);
 
-/* push.c */
-int ftpxd_push_expect(struct ftpxd *d, const struct ftpx_ct *ct,
-		      uint16_t port, char *detail, size_t len);
+/* push.c: the answer to the expectation request @req of the batch: 0 and
+ * @detail, or -errno with the kernel's reason in @detail */
+int ftpxd_push_done(struct ftpxd *d, int req, const struct ftpx_ct *ct,
+		    char *detail, size_t len);
 /* Make the module's server table match @nc; on failure restore what the
  * kernel had and return -1 with @err. */
 int ftpxd_push_servers(struct ftpxd *d, const struct ftpx_conf *old,

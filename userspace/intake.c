@@ -162,25 +162,68 @@ static void hint_what(const struct ftpx_hint *h, char *buf, size_t len)
 	snprintf(buf, len, "port %u for %s->%s", h->port, c, s);
 }
 
+void ftpxd_hints(struct ftpxd *d, struct ftpxd_job *j, int n)
+{
+	struct ftpx_ctnl *c = &d->ct;
+	struct ftpx_tuple t;
+	char what[160];
+	int i;
+
+	/* every lookup of the batch in one send */
+	ftpx_ctnl_begin(c);
+	for (i = 0; i < n; i++) {
+		if (j[i].v != FTPXD_V_PENDING)
+			continue;
+		memset(&j[i].res, 0, sizeof(j[i].res));
+		j[i].v = ftpxd_validate_hint(d, &j[i].hint, &j[i].src, &t,
+					     j[i].res.detail,
+					     sizeof(j[i].res.detail));
+		if (j[i].v == FTPXD_V_PENDING)
+			j[i].req = ftpx_ctnl_add_ct_get(c, &t, 1, &j[i].ct);
+	}
+	ftpx_ctnl_commit(c);
+	for (i = 0; i < n; i++)
+		if (j[i].v == FTPXD_V_PENDING)
+			j[i].v = ftpxd_validate_ct(d, &j[i].hint, &j[i].ct,
+						   c->req[j[i].req].error,
+						   c->req[j[i].req].err,
+						   j[i].res.detail,
+						   sizeof(j[i].res.detail));
+	/* then every expectation in one send */
+	ftpx_ctnl_begin(c);
+	for (i = 0; i < n; i++)
+		if (j[i].v == FTPX_V_ACCEPTED)
+			j[i].req = ftpx_ctnl_add_exp(c, &j[i].ct, j[i].hint.port);
+	ftpx_ctnl_commit(c);
+	for (i = 0; i < n; i++) {
+		int ret;
+
+		if (j[i].v == FTPX_V_ACCEPTED) {
+			ret = ftpxd_push_done(d, j[i].req, &j[i].ct,
+					      j[i].res.detail,
+					      sizeof(j[i].res.detail));
+			if (ret < 0) {
+				j[i].v = FTPX_V_KERNEL;
+				j[i].res.err = -ret;
+			}
+		}
+		j[i].res.verdict = (uint8_t)j[i].v;
+		if (!j[i].what)
+			hint_what(&j[i].hint, what, sizeof(what));
+		record(d, &j[i].src, j[i].v, j[i].what ? j[i].what : what,
+		       j[i].res.detail);
+	}
+}
+
 int ftpxd_hint(struct ftpxd *d, const struct ftpx_hint *h,
 	       const struct ftpxd_src *src, struct ftpx_result *res)
 {
-	char what[160];
-	struct ftpx_ct ct;
-	int v;
+	struct ftpxd_job j = { .src = *src, .hint = *h,
+			       .v = FTPXD_V_PENDING };
 
-	memset(res, 0, sizeof(*res));
-	hint_what(h, what, sizeof(what));
-	v = ftpxd_validate(d, h, src, &ct, res->detail, sizeof(res->detail));
-	if (v == FTPX_V_ACCEPTED &&
-	    ftpxd_push_expect(d, &ct, h->port, res->detail,
-			      sizeof(res->detail)) < 0) {
-		v = FTPX_V_KERNEL;
-		res->err = errno;
-	}
-	res->verdict = (uint8_t)v;
-	record(d, src, v, what, res->detail);
-	return v;
+	ftpxd_hints(d, &j, 1);
+	*res = j.res;
+	return j.v;
 }
 
 /* A message that did not get as far as a verdict on its content. */
@@ -190,91 +233,134 @@ static void refuse_early(struct ftpxd *d, const struct ftpxd_src *s, int v,
 	record(d, s, v, "message", detail);
 }
 
-void ftpxd_udp_read(struct ftpxd *d)
+/* A UDP message in @j up to the verdict on its content: its sender, then
+ * the header, MAC, freshness and fields; refusals so far are kept in @j
+ * (counted and logged later, in order with the rest of the batch). */
+static void udp_take(struct ftpxd *d, struct ftpxd_job *j, const uint8_t *buf,
+		     size_t n, int trunc, const struct sockaddr_storage *ss,
+		     struct ftpx_hdr *h)
 {
-	uint8_t buf[2048], out[FTPX_RESULT_LEN];
-	struct sockaddr_storage ss;
-	struct ftpx_result res;
-	struct ftpx_hint hint;
-	struct ftpx_hdr h;
-	int n, v, i;
+	int v;
 
-	for (i = 0; i < 64; i++) {	/* bounded: let other sources in */
-		struct ftpxd_src src = { .kind = FTPXD_SRC_UDP };
-		socklen_t sl = sizeof(ss);
-		char detail[64];
+	memset(j, 0, sizeof(*j));
+	j->src.kind = FTPXD_SRC_UDP;
+	j->v = FTPXD_V_PENDING;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
 
-		n = (int)recvfrom(d->udp, buf, sizeof(buf), MSG_TRUNC,
-				  (struct sockaddr *)&ss, &sl);
-		if (n < 0)
-			return;	/* EAGAIN, or an ICMP error for a result */
-		d->received++;
-		if (ss.ss_family == AF_INET) {
-			const struct sockaddr_in *s4 = (void *)&ss;
+		j->src.family = AF_INET;
+		memcpy(j->src.addr, &s4->sin_addr, 4);
+		j->src.port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
 
-			src.family = AF_INET;
-			memcpy(src.addr, &s4->sin_addr, 4);
-			src.port = ntohs(s4->sin_port);
-		} else {
-			const struct sockaddr_in6 *s6 = (void *)&ss;
-
-			src.family = AF_INET6;
-			memcpy(src.addr, &s6->sin6_addr, 16);
-			src.port = ntohs(s6->sin6_port);
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-				src.family = AF_INET;
-				memmove(src.addr, src.addr + 12, 4);
-				memset(src.addr + 4, 0, 12);
-			}
-		}
-		if (n > (int)sizeof(buf) || ftpx_wire_hdr(buf, n, &h) ||
-		    h.type != FTPX_MSG_HINT) {
-			refuse_early(d, &src, FTPX_V_MALFORMED,
-				     "not a version 1 hint");
-			continue;
-		}
-		if (!d->klen || ftpx_wire_verify(buf, n, d->key, d->klen)) {
-			refuse_early(d, &src, FTPX_V_BAD_MAC,
-				     "HMAC does not verify with our key");
-			continue;
-		}
-		v = ftpx_replay_check(&d->replay, h.ts_us, h.nonce,
-				      ftpx_now_us());
-		if (v) {
-			long long skew = (long long)(h.ts_us - ftpx_now_us());
-
-			if (v == FTPX_V_STALE)
-				snprintf(detail, sizeof(detail),
-					 "timestamp off by %+lld s (window %u s)",
-					 skew / 1000000, d->conf.window_s);
-			else
-				snprintf(detail, sizeof(detail),
-					 "timestamp and nonce seen before");
-			refuse_early(d, &src, v, detail);
-			continue;
-		}
-		v = ftpx_wire_get_hint(buf, n, &hint);
-		if (v) {
-			/* authentic but unusable: worth an answer */
-			memset(&res, 0, sizeof(res));
-			res.verdict = FTPX_V_MALFORMED;
-			snprintf(res.detail, sizeof(res.detail),
-				 "bad field (family, flags, port)");
-			refuse_early(d, &src, v, res.detail);
-		} else {
-			ftpxd_hint(d, &hint, &src, &res);
-		}
-		res.nonce = h.nonce;
-		{
-			struct ftpx_hdr rh = { .ts_us = ftpx_now_us(),
-					       .nonce = ftpx_nonce() };
-			size_t len = ftpx_wire_result(out, &rh, &res, d->key,
-						      d->klen);
-
-			sendto(d->udp, out, len, MSG_DONTWAIT,
-			       (struct sockaddr *)&ss, sl);
+		j->src.family = AF_INET6;
+		memcpy(j->src.addr, &s6->sin6_addr, 16);
+		j->src.port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			j->src.family = AF_INET;
+			memmove(j->src.addr, j->src.addr + 12, 4);
+			memset(j->src.addr + 4, 0, 12);
 		}
 	}
+	j->what = "message";
+	if (trunc || ftpx_wire_hdr(buf, n, h) || h->type != FTPX_MSG_HINT) {
+		j->v = FTPX_V_MALFORMED;
+		snprintf(j->res.detail, sizeof(j->res.detail),
+			 "not a version 1 hint");
+		return;
+	}
+	if (!d->klen || ftpx_wire_verify(buf, n, d->key, d->klen)) {
+		j->v = FTPX_V_BAD_MAC;
+		snprintf(j->res.detail, sizeof(j->res.detail),
+			 "HMAC does not verify with our key");
+		return;
+	}
+	v = ftpx_replay_check(&d->replay, h->ts_us, h->nonce, ftpx_now_us());
+	if (v) {
+		long long skew = (long long)(h->ts_us - ftpx_now_us());
+
+		if (v == FTPX_V_STALE)
+			snprintf(j->res.detail, sizeof(j->res.detail),
+				 "timestamp off by %+lld s (window %u s)",
+				 skew / 1000000, d->conf.window_s);
+		else
+			snprintf(j->res.detail, sizeof(j->res.detail),
+				 "timestamp and nonce seen before");
+		j->v = v;
+		return;
+	}
+	/* authentic: worth an answer from here on */
+	j->answer = 1;
+	v = ftpx_wire_get_hint(buf, n, &j->hint);
+	if (v) {
+		j->v = v;
+		j->res.verdict = FTPX_V_MALFORMED;
+		snprintf(j->res.detail, sizeof(j->res.detail),
+			 "bad field (family, flags, port)");
+		return;
+	}
+	j->what = NULL;
+}
+
+void ftpxd_udp_read(struct ftpxd *d)
+{
+	/* one batch: what one wakeup reads, bounded to let other sources in */
+	static struct ftpxd_job jobs[FTPX_CTNL_BATCH];
+	static uint8_t in[FTPX_CTNL_BATCH][2048];
+	static uint8_t out[FTPX_CTNL_BATCH][FTPX_RESULT_LEN];
+	struct sockaddr_storage ss[FTPX_CTNL_BATCH];
+	struct mmsghdr mm[FTPX_CTNL_BATCH], om[FTPX_CTNL_BATCH];
+	struct iovec iov[FTPX_CTNL_BATCH], oiov[FTPX_CTNL_BATCH];
+	uint64_t nonce[FTPX_CTNL_BATCH];
+	int n, i, k, no = 0;
+
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < FTPX_CTNL_BATCH; i++) {
+		iov[i].iov_base = in[i];
+		iov[i].iov_len = sizeof(in[i]);
+		mm[i].msg_hdr.msg_name = &ss[i];
+		mm[i].msg_hdr.msg_namelen = sizeof(ss[i]);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* MSG_TRUNC: a datagram's real length, to refuse an oversized one */
+	n = recvmmsg(d->udp, mm, FTPX_CTNL_BATCH, MSG_DONTWAIT | MSG_TRUNC,
+		     NULL);
+	if (n <= 0)
+		return;	/* EAGAIN, or an ICMP error for a result */
+	for (i = 0; i < n; i++) {
+		struct ftpx_hdr h = { 0 };
+		size_t len = mm[i].msg_len;
+
+		d->received++;
+		udp_take(d, &jobs[i], in[i], len,
+			 len > sizeof(in[i]) ||
+			 (mm[i].msg_hdr.msg_flags & MSG_TRUNC), &ss[i], &h);
+		nonce[i] = h.nonce;
+	}
+	ftpxd_hints(d, jobs, n);
+	memset(om, 0, sizeof(om));
+	for (i = 0; i < n; i++) {
+		struct ftpx_hdr rh = { .ts_us = ftpx_now_us(),
+				       .nonce = ftpx_nonce() };
+
+		if (!jobs[i].answer)
+			continue;	/* no oracle, no reflection */
+		jobs[i].res.nonce = nonce[i];
+		oiov[no].iov_base = out[no];
+		oiov[no].iov_len = ftpx_wire_result(out[no], &rh, &jobs[i].res,
+						    d->key, d->klen);
+		om[no].msg_hdr.msg_name = &ss[i];
+		om[no].msg_hdr.msg_namelen = mm[i].msg_hdr.msg_namelen;
+		om[no].msg_hdr.msg_iov = &oiov[no];
+		om[no].msg_hdr.msg_iovlen = 1;
+		no++;
+	}
+	/* a result that cannot go out is dropped, as the agent retries */
+	for (i = 0; i < no; i += k > 0 ? k : 1)
+		k = sendmmsg(d->udp, om + i, (unsigned int)(no - i),
+			     MSG_DONTWAIT);
 }
 
 void ftpxd_unix_accept(struct ftpxd *d)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Push: what ftpxd writes into the kernel. Hint expectations through
- * ctnetlink, per-server settings through the module's genl family; and
+ * ctnetlink (added to a batch by intake.c, answered here), per-server settings through the module's genl family; and
  * the mirror of pending hint expectations kept from ctnetlink events.
  */
 #include <errno.h>
@@ -12,15 +12,14 @@
 
 #include "ftpxd.h"
 
-int ftpxd_push_expect(struct ftpxd *d, const struct ftpx_ct *ct,
-		      uint16_t port, char *detail, size_t len)
+int ftpxd_push_done(struct ftpxd *d, int req, const struct ftpx_ct *ct,
+		    char *detail, size_t len)
 {
-	int ret = ftpx_exp_create(&d->ct, ct, port);
+	const struct ftpx_nlreq *r = &d->ct.req[req];
 
-	if (ret < 0) {
-		snprintf(detail, len, "%.120s", d->ct.err);
-		errno = -ret;
-		return -1;
+	if (r->error) {
+		snprintf(detail, len, "%.120s", r->err);
+		return -r->error;
 	}
 	snprintf(detail, len, "%s", ftpx_ct_nat(ct) ?
 		 "expectation created, NAT follows the master" :

@@ -35,15 +35,12 @@ static int agent_allowed(const struct ftpx_conf_server *s,
 	return 0;
 }
 
-int ftpxd_validate(struct ftpxd *d, const struct ftpx_hint *h,
-		   const struct ftpxd_src *src, struct ftpx_ct *ct,
-		   char *detail, size_t len)
+int ftpxd_validate_hint(struct ftpxd *d, const struct ftpx_hint *h,
+			const struct ftpxd_src *src, struct ftpx_tuple *t,
+			char *detail, size_t len)
 {
 	int family = h->family == 4 ? AF_INET : AF_INET6;
 	const struct ftpx_conf_server *srv;
-	const struct ftpx_ranges *allow;
-	struct ftpx_tuple t = { 0 };
-	int ret;
 
 	detail[0] = 0;
 	if (h->flags & FTPX_HINT_F_UNMAPPED) {
@@ -58,20 +55,31 @@ int ftpxd_validate(struct ftpxd *d, const struct ftpx_hint *h,
 	}
 
 	/* the server's view: from it, to the client */
-	t.family = family;
-	t.proto = IPPROTO_TCP;
-	memcpy(t.src, h->server, 16);
-	memcpy(t.dst, h->client, 16);
-	t.sport = h->sport;
-	t.dport = h->cport;
-	ret = ftpx_ct_get(&d->ct, &t, 1, ct);
-	if (ret == -ENOENT) {
+	memset(t, 0, sizeof(*t));
+	t->family = family;
+	t->proto = IPPROTO_TCP;
+	memcpy(t->src, h->server, 16);
+	memcpy(t->dst, h->client, 16);
+	t->sport = h->sport;
+	t->dport = h->cport;
+	return FTPXD_V_PENDING;
+}
+
+int ftpxd_validate_ct(struct ftpxd *d, const struct ftpx_hint *h,
+		      const struct ftpx_ct *ct, int error, const char *err,
+		      char *detail, size_t len)
+{
+	int family = h->family == 4 ? AF_INET : AF_INET6;
+	const struct ftpx_conf_server *srv;
+	const struct ftpx_ranges *allow;
+
+	detail[0] = 0;
+	if (error == ENOENT) {
 		snprintf(detail, len, "no such connection in conntrack");
 		return FTPX_V_NO_CONNTRACK;
 	}
-	if (ret < 0) {
-		snprintf(detail, len, "conntrack lookup: %.100s", d->ct.err);
-		errno = -ret;
+	if (error) {
+		snprintf(detail, len, "conntrack lookup: %.100s", err);
 		return FTPX_V_NO_CONNTRACK;
 	}
 	if (strcmp(ct->helper, FTPX_HELPER)) {
@@ -99,6 +107,7 @@ int ftpxd_validate(struct ftpxd *d, const struct ftpx_hint *h,
 		snprintf(detail, len, "conntrack entry has the hint's tuple as its original direction");
 		return FTPX_V_MISMATCH;
 	}
+	srv = ftpx_conf_find(&d->conf, family, h->server);
 	allow = srv && srv->has_ports ? &srv->ports : &d->conf.ports;
 	if (!ftpx_ranges_has(allow, h->port)) {
 		char r[128];

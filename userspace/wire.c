@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/random.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "wire.h"
 
@@ -70,13 +72,58 @@ static uint64_t get64(const uint8_t *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
+/* The context of the last key used: keying HMAC (and fetching the
+ * algorithm) costs several times what hashing a hint does, and a program
+ * signs and verifies with one key all the time. */
+static struct {
+	EVP_MAC_CTX *ctx;
+	uint8_t key[FTPX_KEY_MAX];
+	size_t klen;
+} hm;
+
+static int hmac_key(const uint8_t *key, size_t klen)
+{
+	static EVP_MAC *mac;
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 "SHA256", 0),
+		OSSL_PARAM_construct_end()
+	};
+
+	hm.klen = 0;
+	if (!mac)
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!hm.ctx && mac)
+		hm.ctx = EVP_MAC_CTX_new(mac);
+	if (!hm.ctx || !EVP_MAC_init(hm.ctx, key, klen, p))
+		return -1;
+	memcpy(hm.key, key, klen);
+	hm.klen = klen;
+	return 0;
+}
+
 void ftpx_hmac(const uint8_t *key, size_t klen, const uint8_t *data,
 	       size_t len, uint8_t out[FTPX_WIRE_MAC])
 {
 	unsigned int n = FTPX_WIRE_MAC;
+	size_t sn = 0;
+	int ok;
 
-	if (!HMAC(EVP_sha256(), key, (int)klen, data, len, out, &n))
+	if (!klen || klen > sizeof(hm.key)) {
+		if (!HMAC(EVP_sha256(), key, (int)klen, data, len, out, &n))
+			memset(out, 0, FTPX_WIRE_MAC);	/* never verifies */
+		return;
+	}
+	if (klen == hm.klen && !CRYPTO_memcmp(key, hm.key, klen))
+		ok = EVP_MAC_init(hm.ctx, NULL, 0, NULL);	/* same key */
+	else
+		ok = hmac_key(key, klen) == 0;
+	if (!ok || !EVP_MAC_update(hm.ctx, data, len) ||
+	    !EVP_MAC_final(hm.ctx, out, &sn, FTPX_WIRE_MAC) ||
+	    sn != FTPX_WIRE_MAC) {
+		hm.klen = 0;	/* set the key up again next time */
 		memset(out, 0, FTPX_WIRE_MAC);	/* never verifies */
+	}
 }
 
 void ftpx_wire_init(void)
@@ -297,8 +344,18 @@ uint64_t ftpx_now_us(void)
 
 uint64_t ftpx_nonce(void)
 {
+	/* drawn 64 at a time: a busy daemon signs every result it sends,
+	 * and a system call per nonce shows (no program here forks) */
+	static uint64_t pool[64];
+	static unsigned int left;
 	uint64_t v = 0;
 
+	if (left)
+		return pool[--left];
+	if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) == sizeof(pool)) {
+		left = sizeof(pool) / sizeof(pool[0]) - 1;
+		return pool[left];
+	}
 	/* getrandom() only fails before the pool is ready at early boot;
 	 * then mix the clock in rather than block the daemon */
 	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))

@@ -8,7 +8,8 @@
  *       verdict (ftpxd answers once ctnetlink has acknowledged the
  *       expectation); prints "lat_us N" lines, then "accepted N refused N"
  *   hintload rate SERVER:PORT KEYFILE CLIENT CPORT SRV SPORT SECONDS WINDOW
- *       keep WINDOW hints in flight for SECONDS; prints "accepted N",
+ *       keep WINDOW hints in flight for SECONDS (refilled with one sendmmsg,
+ *       answers taken with one recvmmsg); prints "sent N", "accepted N",
  *       "refused N", "lost N", "seconds S", "rate R" (accepted per second)
  *   hintload echo-server ADDR:PORT
  *       answer every datagram with itself (the floor: the same UDP round
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "wire.h"
 
@@ -160,39 +162,98 @@ static int do_latency(char **a, int count)
 	return acc ? 0 : 1;
 }
 
+/* A verdict from a received result; -1 if it is not one. */
+static int verdict_of(const uint8_t *buf, size_t n)
+{
+	struct ftpx_result r;
+	struct ftpx_hdr h;
+
+	if (ftpx_wire_hdr(buf, n, &h) || ftpx_wire_verify(buf, n, key, klen) ||
+	    ftpx_wire_get_result(buf, n, &r))
+		return FTPX_V_MALFORMED;
+	if (r.verdict != FTPX_V_ACCEPTED)
+		fprintf(stderr, "refused: %s %s\n", ftpx_verdict_name(r.verdict),
+			r.detail);
+	return r.verdict;
+}
+
+#define RATE_MAX	256
+
+/* The window is refilled with one sendmmsg and the answers queued are
+ * taken with one recvmmsg: the generator's own system calls must not be
+ * what limits the rate it measures. */
 static int do_rate(char **a, double secs, int window)
 {
-	int fd = udp_to(a[0]), inflight = 0, v;
+	static uint8_t out[RATE_MAX][FTPX_HINT_LEN], in[RATE_MAX][FTPX_WIRE_MAX];
+	struct mmsghdr om[RATE_MAX], im[RATE_MAX];
+	struct iovec oiov[RATE_MAX], iiov[RATE_MAX];
+	int fd = udp_to(a[0]), inflight = 0, v, i, k;
 	long acc = 0, ref = 0, sent = 0;
-	double t0, t;
+	double t0, t, stop;
 
+	if (window < 1 || window > RATE_MAX) {
+		fprintf(stderr, "hintload: window 1-%d\n", RATE_MAX);
+		return 2;
+	}
 	set_hint(a);
+	memset(om, 0, sizeof(om));
+	for (i = 0; i < RATE_MAX; i++) {
+		oiov[i].iov_base = out[i];
+		om[i].msg_hdr.msg_iov = &oiov[i];
+		om[i].msg_hdr.msg_iovlen = 1;
+		iiov[i].iov_base = in[i];
+		iiov[i].iov_len = sizeof(in[i]);
+	}
 	t0 = mono();
+	stop = t0 + secs;
 	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
 		t = mono();
-		if (t - t0 >= secs)
+		/* after the time is up only the last window's answers */
+		if (t >= stop + (inflight ? 0.5 : 0))
 			break;
-		while (inflight < window) {
-			send_hint(fd);
-			inflight++;
-			sent++;
+		for (k = 0; t < stop && inflight + k < window; k++) {
+			struct ftpx_hdr hdr = { .ts_us = ftpx_now_us(),
+						.nonce = ftpx_nonce() };
+
+			hint.port = 20000 + next_port++ % 40000;
+			oiov[k].iov_len = ftpx_wire_hint(out[k], &hdr, &hint,
+							 key, klen);
 		}
-		v = get_result(fd, 1000, NULL);
-		if (v < 0) {	/* a lost datagram: stop waiting for it */
+		for (i = 0; i < k; ) {
+			int r = sendmmsg(fd, om + i, (unsigned int)(k - i), 0);
+
+			if (r < 0 && errno != ENOBUFS) {
+				perror("hintload: sendmmsg");
+				return 1;
+			}
+			i += r > 0 ? r : 1;	/* ENOBUFS: that one is lost */
+		}
+		inflight += k;
+		sent += k;
+		if (poll(&p, 1, t >= stop ? 500 : 1000) <= 0) {
+			/* lost datagrams: stop waiting for them */
 			inflight = 0;
+			if (t >= stop)
+				break;
 			continue;
 		}
-		inflight--;
-		if (v == FTPX_V_ACCEPTED)
-			acc++;
-		else
-			ref++;
-	}
-	t = mono() - t0;
-	/* late answers of the last window still count as work done */
-	while (inflight > 0 && (v = get_result(fd, 500, NULL)) >= 0) {
-		inflight--;
-		v == FTPX_V_ACCEPTED ? acc++ : ref++;
+		memset(im, 0, sizeof(im));
+		for (i = 0; i < RATE_MAX; i++) {
+			im[i].msg_hdr.msg_iov = &iiov[i];
+			im[i].msg_hdr.msg_iovlen = 1;
+		}
+		k = recvmmsg(fd, im, RATE_MAX, MSG_DONTWAIT, NULL);
+		for (i = 0; i < k; i++) {
+			v = verdict_of(in[i], im[i].msg_len);
+			if (inflight > 0)
+				inflight--;
+			if (v == FTPX_V_ACCEPTED)
+				acc++;
+			else
+				ref++;
+		}
 	}
 	t = mono() - t0;
 	printf("sent %ld\naccepted %ld\nrefused %ld\nlost %ld\nseconds %.2f\nrate %.0f\n",

@@ -8,7 +8,9 @@
 #            once ctnetlink has acknowledged the expectation (p50, p99)
 #   floor    the same UDP round trip to an echo server in the router's
 #            namespace: what the emulated guest costs with no work behind
-#   rate     64 hints in flight for a while: accepted hints per second
+#   rate     64 hints in flight for a while: accepted hints per second,
+#            and the CPU seconds ftpxd, the load generator and the whole
+#            guest spent meanwhile
 # Afterwards the router must hold ftpx-hint expectations for the session.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,12 +74,28 @@ bench_row hints floor_p99_ms "$(sed -n 's/^lat_us //p' "$tmp/echo.out" | pct 0.9
 bench_row hints lat_n "$(grep -c '^lat_us' "$tmp/lat.out")"
 bench_row hints lat_refused "$(sed -n 's/^accepted [0-9]* refused //p' "$tmp/lat.out")"
 
-on s "$LOAD" rate "$RADDR:$HINT_PORT" "$HINT_KEY" "$C_ADDR4" "$CPORT" "$S_ADDR4" 21 "$SECS" 64 \
+# where the rate run's CPU time goes: ftpxd's (its /proc stat; ip netns
+# exec became ftpxd), the load generator's, the whole guest's busy time
+ftpxd_ticks() { awk '{ print $14, $15 }' "/proc/$HINT_DPID/stat"; }
+f0=$(ftpxd_ticks) g0=$(bench_cpu | cut -d' ' -f1)
+on s /usr/bin/time -f "%U %S" -o "$tmp/rate.time" \
+	"$LOAD" rate "$RADDR:$HINT_PORT" "$HINT_KEY" "$C_ADDR4" "$CPORT" "$S_ADDR4" 21 "$SECS" 64 \
 	> "$tmp/rate.out" 2> "$tmp/rate.err" || fail "rate run: $(tail -n 5 "$tmp/rate.err")"
+f1=$(ftpxd_ticks) g1=$(bench_cpu | cut -d' ' -f1)
 cat "$tmp/rate.out"
+hz=$(getconf CLK_TCK)
+secs() { awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }'; }
+read -r fu0 fs0 <<< "$f0"
+read -r fu1 fs1 <<< "$f1"
+bench_row hints rate_cpu_ftpxd_s "$(secs $((fu0 + fs0)) $((fu1 + fs1)))"
+bench_row hints rate_cpu_ftpxd_user_s "$(secs "$fu0" "$fu1")"
+bench_row hints rate_cpu_ftpxd_sys_s "$(secs "$fs0" "$fs1")"
+bench_row hints rate_cpu_load_s "$(awk '{ printf "%.2f", $1 + $2 }' "$tmp/rate.time")"
+bench_row hints rate_cpu_guest_s "$(secs "$g0" "$g1")"
 sort "$tmp/rate.err" | uniq -c | sort -rn | head -n 5
 bench_row hints rate "$(sed -n 's/^rate //p' "$tmp/rate.out")"
 bench_row hints rate_refused "$(sed -n 's/^refused //p' "$tmp/rate.out")"
+bench_row hints rate_seconds "$(sed -n 's/^seconds //p' "$tmp/rate.out")"
 bench_row hints rate_lost "$(sed -n 's/^lost //p' "$tmp/rate.out")"
 nexp=$(ip netns exec "$NS_R" conntrack -L expect 2>/dev/null | grep -c "dport=[0-9]* .*ftpx" || true)
 nall=$(ip netns exec "$NS_R" conntrack -L expect 2>/dev/null | grep -c . || true)

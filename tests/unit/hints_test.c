@@ -290,6 +290,27 @@ static void test_replay(void)
 	CHECK("newer messages still pass", ftpx_replay_check(&r, now + 100, 77, now) == 0,
 	      "refused");
 	ftpx_replay_free(&r);
+
+	/* many turns of a small ring: its hash index holds exactly the pairs
+	 * in the ring, each found again */
+	ftpx_replay_init(&r, 16, 30);
+	for (i = 0; i < 5000; i++)
+		ok &= ftpx_replay_check(&r, now + i, i * 0x10001ULL, now) == 0;
+	CHECK("5000 messages through a ring of 16", ok, "refused");
+	{
+		unsigned int b, chained = 0, found = 0;
+		int32_t j;
+
+		for (b = 0; b <= r.mask; b++)
+			for (j = r.bucket[b]; j >= 0 && chained <= 16; j = r.ring[j].chain)
+				chained++;
+		for (i = 5000 - 16; i < 5000; i++)
+			found += ftpx_replay_check(&r, now + i, i * 0x10001ULL, now) ==
+				 FTPX_V_REPLAY;
+		CHECK("the index holds the ring's 16 pairs", chained == 16, "%u", chained);
+		CHECK("the ring's 16 pairs are replays", found == 16, "%u", found);
+	}
+	ftpx_replay_free(&r);
 }
 
 /* ---- config --------------------------------------------------------- */
