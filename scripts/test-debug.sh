@@ -19,7 +19,8 @@
 # whole suite VM, default 21600); FTPX_VM_APPEND (default watchdog_thresh=60,
 # see below); FTPX_VM_MEM (MiB, default 2048: KASAN's
 # shadow and kmemleak's metadata); FTPX_VM_CPU (default max, see below);
-# FTPX_VM_SMP (vCPUs, default 2; 1 on a host where other guests run); MAKE.
+# FTPX_DEBUG_LANES (guests side by side, default 2); FTPX_VM_SMP (vCPUs per
+# guest, default 1 with more than one lane); MAKE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -111,16 +112,48 @@ fi
 [ -f "$top/build/$kver/vm-planted/boot-seconds" ] &&
 	echo "boot: $kver $(< "$top/build/$kver/vm-planted/boot-seconds") s"
 
-echo "== tests in a VM running $kver${FTPX_TESTS:+ (FTPX_TESTS=$FTPX_TESTS)}"
-out=$top/build/$kver/vm-suite
+# The suite runs in FTPX_DEBUG_LANES guests side by side (default 2), each
+# with every other case, one vCPU each (FTPX_VM_SMP): on two host cores two
+# 1-vCPU TCG guests do twice the work of one 2-vCPU guest (docs/testing.md).
+lanes=${FTPX_DEBUG_LANES:-2}
+[ "$lanes" -ge 1 ] 2>/dev/null || { echo "FTPX_DEBUG_LANES=$lanes: not a number >= 1" >&2; exit 2; }
+[ "$lanes" -gt 1 ] && export FTPX_VM_SMP=${FTPX_VM_SMP:-1}
+read -ra globs <<< "${FTPX_TESTS:-*}"
+cases=()
+for f in tests/vm/*.sh; do
+	n=$(basename "$f" .sh)
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2053 # $g is a glob on purpose
+		if [[ $n == $g || $n.sh == $g ]]; then cases+=("$n"); break; fi
+	done
+done
+[ ${#cases[@]} -lt "$lanes" ] && lanes=${#cases[@]}
+[ "$lanes" -ge 1 ] || { result FAIL "no case matches FTPX_TESTS=${FTPX_TESTS:-}"; summary; }
+echo "== tests in $lanes VM(s) running $kver: ${#cases[@]} cases${FTPX_TESTS:+ (FTPX_TESTS=$FTPX_TESTS)}"
 t0=$SECONDS
-scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-21600}" --out "$out" "$kver" tests/lib/suite.sh \
-	2>&1 | tee "$logs/suite.log"
-rc=${PIPESTATUS[0]}
-touch "$out/results"
-tally "$out/results" "[$kver] "
-if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
-	result FAIL "[$kver] the VM run failed (vm-run status $rc)"
-fi
-echo "suite: $((SECONDS - t0)) s for $(wc -l < "$out/results") cases on $kver"
+pids=()
+for ((l = 0; l < lanes; l++)); do
+	mine=()
+	for ((i = l; i < ${#cases[@]}; i += lanes)); do mine+=("${cases[i]}"); done
+	out=$top/build/$kver/vm-suite-$l
+	echo "lane $l: ${mine[*]}"
+	( rc=0
+	  FTPX_TESTS="${mine[*]}" scripts/vm-run.sh --timeout "${FTPX_VM_TIMEOUT:-21600}" --out "$out" \
+		"$kver" tests/lib/suite.sh > "$logs/suite-$l.log" 2>&1 || rc=$?
+	  echo "$rc" > "$out.rc" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for ((l = 0; l < lanes; l++)); do
+	out=$top/build/$kver/vm-suite-$l
+	echo "== lane $l"
+	cat "$logs/suite-$l.log"
+	rc=$(cat "$out.rc" 2>/dev/null || echo 99)
+	touch "$out/results"
+	tally "$out/results" "[$kver] "
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
+		result FAIL "[$kver] lane $l: the VM run failed (vm-run status $rc)"
+	fi
+done
+echo "suite: $((SECONDS - t0)) s for ${#cases[@]} cases in $lanes lane(s) on $kver"
 summary
