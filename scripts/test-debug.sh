@@ -148,12 +148,7 @@ for ((l = 0; l < lanes; l++)); do
 	out=$top/build/$kver/vm-suite-$l
 	echo "== lane $l"
 	cat "$logs/suite-$l.log"
-	rc=$(cat "$out.rc" 2>/dev/null || echo 99)
-	touch "$out/results"
-	tally "$out/results" "[$kver] "
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
-		result FAIL "[$kver] lane $l: the VM run failed (vm-run status $rc)"
-	fi
+	vm_tally "$out" "$(cat "$out.rc" 2>/dev/null || echo 99)" "[$kver lane $l]"
 done
 echo "suite: $((SECONDS - t0)) s for ${#cases[@]} cases in $lanes lane(s) on $kver"
 summary

@@ -141,13 +141,7 @@ for k in "${kernels[@]}"; do
 		echo "== tests in a VM running $k"
 		cat "$logs/vm-$k.log"
 	fi
-	rc=$(cat "$out.rc" 2>/dev/null || echo 99)
-	touch "$out/results"
-	tally "$out/results" "[$k] "
-	# A failure no case accounts for: a warning outside every case, a hang, ...
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out/results"; then
-		result FAIL "[$k] the VM run failed (vm-run status $rc)"
-	fi
+	vm_tally "$out" "$(cat "$out.rc" 2>/dev/null || echo 99)" "[$k]"
 	[ -f "$out/boot-seconds" ] && boots+=("$k $(< "$out/boot-seconds") s")
 done
 
@@ -164,11 +158,7 @@ if [ ${#kernels[@]} -gt 0 ] && [ -n "$smp_tests" ] && [ "$suite_smp" != 2 ]; the
 	FTPX_TESTS=$smp_tests FTPX_VM_SMP=2 scripts/vm-run.sh --timeout "$vm_timeout" --out "$out" "$k" \
 		tests/lib/suite.sh > "$logs/vm-smp2-$k.log" 2>&1 || src=$?
 	cat "$logs/vm-smp2-$k.log"
-	touch "$out/results"
-	tally "$out/results" "[$k 2 vCPUs] "
-	if [ "$src" != 0 ] && ! grep -q '^FAIL:' "$out/results"; then
-		result FAIL "[$k 2 vCPUs] the VM run failed (status $src)"
-	fi
+	vm_tally "$out" "$src" "[$k 2 vCPUs]"
 fi
 
 # Benchmarks are not timed tests: CI only checks that the parts run and the

@@ -26,3 +26,15 @@ tally() {
 		esac
 	done < "$1"
 }
+
+# vm_tally OUT RC PREFIX: count the case results of a VM run whose --out
+# directory is OUT and whose scripts/vm-run.sh exit status was RC; a failed
+# run no case accounts for (a warning outside every case, a hang, a boot
+# that never reported) is one failure of its own.
+vm_tally() {
+	touch "$1/results"
+	tally "$1/results" "$3 "
+	if [ "$2" != 0 ] && ! grep -q '^FAIL:' "$1/results"; then
+		result FAIL "$3 the VM run failed (vm-run status $2)"
+	fi
+}
