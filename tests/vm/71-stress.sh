@@ -25,6 +25,12 @@
 #   - reloaded, a second wave (plain, PORT, FTPS, ABOR, reset) all passes
 #     and, once every session has ended, no expectation is left behind.
 # Numbers go to $FTPX_OUT/stress/71-stress.txt.
+#
+# FTPX_STRESS_RATE=R (not in CI; docs/stress.md, the 1000-session run)
+# starts R sessions a second instead of all within FTPX_STRESS_RAMP, and
+# makes every session log in and wait until all are logged in: the router
+# must then track every one of them at once (conntracks with helper ftpx,
+# nf_ftpx's session objects). They go on within FTPX_STRESS_SPREAD seconds.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/runner.sh"
@@ -34,6 +40,13 @@ T=$here/../lib/tools
 CTL=$FTPX_TOP/userspace/ftpxctl
 N=${FTPX_STRESS_SESSIONS:-60}
 N2=${FTPX_STRESS_WAVE2:-16}
+RATE=${FTPX_STRESS_RATE:-}
+TMO=${FTPX_STRESS_TIMEOUT:-600}
+start=(--ramp "${FTPX_STRESS_RAMP:-5}")
+if [ -n "$RATE" ]; then
+	start=(--rate "$RATE" --together --spread "${FTPX_STRESS_SPREAD:-60}")
+	TMO=${FTPX_STRESS_TIMEOUT:-$(awk -v n="$N" -v r="$RATE" 'BEGIN { printf "%d", n / r + 900 }')}
+fi
 RANGE=50000-50031
 GATES=32
 server_available vsftpd || skip "vsftpd not installed"
@@ -68,13 +81,50 @@ jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" 
 
 W=$tmp/w1
 mkdir -p "$W"
+# a socket or two per session, and a listener per PORT session
+ulimit -n 65536 2>/dev/null
+sess_objs() { awk '$1 == "nf_ftpx_session" { print $2 }' /proc/slabinfo; }
+if [ -n "$RATE" ]; then
+	# memory, server processes and conntracks every 5 s, for the summary
+	(while :; do
+		echo "$SECONDS $(awk '/^MemAvailable/ { print $2 }' /proc/meminfo)" \
+			"$(pgrep -c -x vsftpd) $(on r conntrack -C)"
+		sleep 5
+	done) >"$W/samples" 2>/dev/null &
+	cleanup_push "kill $!"
+fi
 t0=$SECONDS
 ip netns exec "$NS_C" "$PY" "$T/ftpstress.py" --host "$S_PUB4" --plain-port 21 --tls-port 2121 \
 	--client-addr "$C_ADDR4" --root "$FTP_ROOT" --dir "$W" --n "$N" --seed "${FTPX_STRESS_SEED:-$$}" \
-	--ramp "${FTPX_STRESS_RAMP:-5}" --timeout 600 >"$W/out" 2>&1 &
+	"${start[@]}" --timeout "$TMO" >"$W/out" 2>&1 &
 spid=$!
 cleanup_push "kill $spid"
-busywait 700000 test -e "$W/held" || { cat "$W/out"; fail "ftpstress: sessions not done in time"; }
+if [ -n "$RATE" ]; then
+	busywait $(((TMO + 100) * 1000)) test -e "$W/together" ||
+		{ cat "$W/out"; fail "ftpstress: sessions not logged in in time"; }
+	t_in=$((SECONDS - t0))
+	logged=$(jq_py "$W/together" "d['logged_in']")
+	before=$(jq_py "$W/together" "d['failed_before']")
+	ct=$(on r conntrack -L 2>/dev/null | grep -c 'helper=ftpx')
+	ctl=$(on r "$CTL" sessions 2>/dev/null | grep -c 'mode=control')
+	objs=$(sess_objs)
+	mem=$(awk '/^MemAvailable/ { print $2 }' /proc/meminfo)
+	procs=$(pgrep -c -x vsftpd)
+	echo "together: $logged of $N sessions logged in at once ($before failed before); router:" \
+		"$ct conntracks with helper ftpx, $ctl control sessions, $objs nf_ftpx session objects;" \
+		"$procs vsftpd processes, MemAvailable $mem kB"
+	check_eq "every session logged in before the others went on" "$before" 0
+	check "the router tracks every logged-in session at once ($ct conntracks with helper ftpx)" \
+		test "$ct" -ge "$logged"
+	check "nf_ftpx holds a session for each at once ($ctl control sessions)" test "$ctl" -ge "$logged"
+	{
+		echo "together after $t_in s: $logged sessions logged in at once, $before failed before;" \
+			"$ct conntracks with helper ftpx, $ctl control sessions, $objs nf_ftpx_session objects;" \
+			"$procs vsftpd processes, MemAvailable $mem kB"
+	} >>"$summary"
+	touch "$W/go"
+fi
+busywait $(((TMO + 100) * 1000)) test -e "$W/held" || { cat "$W/out"; fail "ftpstress: sessions not done in time"; }
 cat "$W/out"
 t_held=$((SECONDS - t0))
 for k in plain-pasv plain-port ftps-pasv; do
@@ -120,6 +170,14 @@ for k in plain-pasv plain-port ftps-pasv; do
 done
 rounds=$(jq_py "$W/report.json" "d['stats'].get('churn', {}).get('rounds', 0)")
 echo "churn: $rounds transfers by the looping sessions" | tee -a "$summary"
+for k in plain-pasv plain-port ftps-pasv abort reset hold-login hold-pasv hold-ftps churn; do
+	jq_py "$W/report.json" "'$k: %(sessions)d sessions, %(ok)d ended as asked, %(failed)d failed, %(unfinished)d unfinished' % d['stats']['$k'] if '$k' in d['stats'] else ''"
+done | grep . >>"$summary"
+if [ -n "$RATE" ]; then
+	awk 'NR == 1 || $2 < m { m = $2 } $3 > p { p = $3 } $4 > c { c = $4 }
+		END { print "samples: MemAvailable at least " m " kB, at most " p " vsftpd processes, " c " conntracks" }' \
+		"$W/samples" >>"$summary"
+fi
 
 # reload: a fresh wave of sessions must all work, and leave nothing behind
 ftpx_load || fail "cannot reload nf_ftpx"

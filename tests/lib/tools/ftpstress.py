@@ -3,10 +3,11 @@
 
   ftpstress.py --host H --plain-port P --tls-port P --root DIR --dir DIR
                [--n N] [--mix KIND=WEIGHT,...] [--seed S] [--timeout S]
-               [--client-addr A]
+               [--client-addr A] [--ramp S | --rate R] [--together --spread S]
 
 One asyncio task per session, all started at once (N connections open
-together). Each session draws a kind from the mix:
+together), spread over --ramp seconds or started --rate per second. Each
+session draws a kind from the mix:
 
   plain-pasv   login, PASV, RETR a file, check its SHA-256, QUIT
   plain-port   the same in active mode (PORT, a listener in this process)
@@ -28,6 +29,14 @@ have to end. Held sessions write DIR/held once every held session is in
 place and everything else has ended; the final report is DIR/report.json
 (per kind: sessions, ok, failed, first errors) and the exit status is 0
 when no completing session failed.
+
+--together makes every session, whatever its kind, first connect and log in
+(TLS for the FTPS kinds) and then wait until all N are logged in at once:
+DIR/together (JSON: logged in, control connections open, seconds) says so,
+and the sessions go on when DIR/go appears (the caller counts what the
+router holds meanwhile) or --hold seconds passed; each then starts its kind's
+work after a random delay of up to --spread seconds. A session that failed
+before the barrier counts as a failure of its kind and does not hold it up.
 """
 import argparse
 import asyncio
@@ -65,6 +74,7 @@ class Ctl:
         self.a = a
         self.r = self.w = None
         self.counted = False
+        self.at_barrier = False
 
     async def open(self, port):
         self.r, self.w = await asyncio.open_connection(self.a.host, port)
@@ -192,10 +202,13 @@ async def session(a, kind, rnd, stats):
     c = Ctl(a)
     tls = kind in ("ftps-pasv", "hold-ftps")
     try:
-        # spread the connection burst over --ramp seconds
-        await asyncio.sleep(rnd.uniform(0, a.ramp))
+        # spread the connection burst over --ramp seconds, or --rate a second
+        await asyncio.sleep(a.start_at(rnd))
         await c.open(a.tls_port if tls else a.plain_port)
         await c.login(tls)
+        if a.together:
+            await a.barrier(c)
+            await asyncio.sleep(rnd.uniform(0, a.spread))
         if kind in ("plain-pasv", "ftps-pasv"):
             await retr_pasv(a, c, rnd.choice(FILES), tls)
         elif kind == "plain-port":
@@ -265,14 +278,48 @@ async def session(a, kind, rnd, stats):
             stats["errors"].append(msg[:160])
         if kind in HOLDING:
             a.held += 1  # counted as in place, or the case would wait forever
+        if a.together and not c.at_barrier:
+            a.gone += 1  # the others do not wait for this one
     finally:
         c.close()
 
 
+async def barrier(a, c):
+    """Wait, logged in, until every session is logged in or gone."""
+    c.at_barrier = True
+    a.ready += 1
+    await a.all_in.wait()
+
+
+async def watch_barrier(a, t0):
+    while a.ready + a.gone < a.n:
+        await asyncio.sleep(0.2)
+    info = {"logged_in": a.ready, "failed_before": a.gone, "open": a.open_now,
+            "seconds": round(time.monotonic() - t0, 1)}
+    with open(os.path.join(a.dir, "together.tmp"), "w") as f:
+        json.dump(info, f)
+    os.rename(os.path.join(a.dir, "together.tmp"), os.path.join(a.dir, "together"))
+    print("ftpstress: %d sessions logged in at once (%d control connections open, "
+          "%d failed before) after %.1f s" % (a.ready, a.open_now, a.gone, info["seconds"]),
+          flush=True)
+    end = time.monotonic() + a.hold
+    while not os.path.exists(os.path.join(a.dir, "go")) and time.monotonic() < end:
+        await asyncio.sleep(0.2)
+    a.all_in.set()
+
+
 async def main_async(a):
     a.release = asyncio.Event()
-    a.held = 0
+    a.all_in = asyncio.Event()
+    a.held = a.ready = a.gone = 0
     a.open_now = a.peak = 0
+    a.barrier = lambda c: barrier(a, c)
+    if a.rate:
+        # session i starts at i/rate: the server forks at a pace it can take
+        slot = iter(range(a.n))
+        a.start_at = lambda rnd: next(slot) / a.rate
+    else:
+        a.start_at = lambda rnd: rnd.uniform(0, a.ramp)
     rel = os.path.join(a.dir, "release")
     a.unloading = lambda: os.path.exists(os.path.join(a.dir, "unloading"))
     rnd = random.Random(a.seed)
@@ -284,6 +331,8 @@ async def main_async(a):
     others = [t for t, k in zip(tasks, plan) if k not in HOLDING]
     t0 = time.monotonic()
     deadline = t0 + a.timeout
+    if a.together:
+        a.watcher = asyncio.create_task(watch_barrier(a, t0))
     if others:
         await asyncio.wait(others, timeout=a.timeout)
     while a.held < n_hold and time.monotonic() < deadline:
@@ -347,8 +396,15 @@ def main():
                    help="seconds for the completing sessions")
     p.add_argument("--ramp", type=float, default=0,
                    help="start the sessions at random times in this many seconds")
+    p.add_argument("--rate", type=float, default=0,
+                   help="start this many sessions a second (instead of --ramp)")
+    p.add_argument("--together", action="store_true",
+                   help="all sessions log in, wait for each other, then work")
+    p.add_argument("--spread", type=float, default=0,
+                   help="with --together: start the work within this many seconds")
     p.add_argument("--hold", type=float, default=600,
-                   help="seconds the held sessions wait for DIR/release")
+                   help="seconds the held sessions wait for DIR/release "
+                   "(and, with --together, the logged-in ones for DIR/go)")
     a = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
