@@ -105,21 +105,25 @@ if [ -n "$RATE" ]; then
 	t_in=$((SECONDS - t0))
 	logged=$(jq_py "$W/together" "d['logged_in']")
 	before=$(jq_py "$W/together" "d['failed_before']")
+	logged_tls=$(jq_py "$W/together" "d['tls']")
 	ct=$(on r conntrack -L 2>/dev/null | grep -c 'helper=ftpx')
-	ctl=$(on r "$CTL" sessions 2>/dev/null | grep -c 'mode=control')
+	modes=$(on r "$CTL" sessions 2>/dev/null | grep -v '^mode=data' | cut -d' ' -f1)
+	ctl=$(grep -c . <<<"$modes")
+	ctl_tls=$(grep -c '^mode=explicit-tls' <<<"$modes")
 	objs=$(sess_objs)
 	mem=$(awk '/^MemAvailable/ { print $2 }' /proc/meminfo)
 	procs=$(pgrep -c -x vsftpd)
-	echo "together: $logged of $N sessions logged in at once ($before failed before); router:" \
-		"$ct conntracks with helper ftpx, $ctl control sessions, $objs nf_ftpx session objects;" \
+	echo "together: $logged of $N sessions ($logged_tls FTPS) logged in at once ($before failed before); router:" \
+		"$ct conntracks with helper ftpx, $ctl control sessions ($ctl_tls of them TLS), $objs nf_ftpx session objects;" \
 		"$procs vsftpd processes, MemAvailable $mem kB"
 	check_eq "every session logged in before the others went on" "$before" 0
 	check "the router tracks every logged-in session at once ($ct conntracks with helper ftpx)" \
 		test "$ct" -ge "$logged"
 	check "nf_ftpx holds a session for each at once ($ctl control sessions)" test "$ctl" -ge "$logged"
+	check "nf_ftpx saw every FTPS session go TLS ($ctl_tls of $logged_tls)" test "$ctl_tls" -ge "$logged_tls"
 	{
-		echo "together after $t_in s: $logged sessions logged in at once, $before failed before;" \
-			"$ct conntracks with helper ftpx, $ctl control sessions, $objs nf_ftpx_session objects;" \
+		echo "together after $t_in s: $logged sessions ($logged_tls FTPS) logged in at once, $before failed before;" \
+			"$ct conntracks with helper ftpx, $ctl control sessions ($ctl_tls TLS), $objs nf_ftpx_session objects;" \
 			"$procs vsftpd processes, MemAvailable $mem kB"
 	} >>"$summary"
 	touch "$W/go"

@@ -75,6 +75,7 @@ class Ctl:
         self.r = self.w = None
         self.counted = False
         self.at_barrier = False
+        self.tls = False
 
     async def open(self, port):
         self.r, self.w = await asyncio.open_connection(self.a.host, port)
@@ -200,7 +201,7 @@ async def retr_port(a, c, name):
 
 async def session(a, kind, rnd, stats):
     c = Ctl(a)
-    tls = kind in ("ftps-pasv", "hold-ftps")
+    tls = c.tls = kind in ("ftps-pasv", "hold-ftps")
     try:
         # spread the connection burst over --ramp seconds, or --rate a second
         await asyncio.sleep(a.start_at(rnd))
@@ -288,19 +289,21 @@ async def barrier(a, c):
     """Wait, logged in, until every session is logged in or gone."""
     c.at_barrier = True
     a.ready += 1
+    a.ready_tls += c.tls
     await a.all_in.wait()
 
 
 async def watch_barrier(a, t0):
     while a.ready + a.gone < a.n:
         await asyncio.sleep(0.2)
-    info = {"logged_in": a.ready, "failed_before": a.gone, "open": a.open_now,
+    info = {"logged_in": a.ready, "tls": a.ready_tls, "failed_before": a.gone, "open": a.open_now,
             "seconds": round(time.monotonic() - t0, 1)}
     with open(os.path.join(a.dir, "together.tmp"), "w") as f:
         json.dump(info, f)
     os.rename(os.path.join(a.dir, "together.tmp"), os.path.join(a.dir, "together"))
-    print("ftpstress: %d sessions logged in at once (%d control connections open, "
-          "%d failed before) after %.1f s" % (a.ready, a.open_now, a.gone, info["seconds"]),
+    print("ftpstress: %d sessions (%d over TLS) logged in at once (%d control connections "
+          "open, %d failed before) after %.1f s"
+          % (a.ready, a.ready_tls, a.open_now, a.gone, info["seconds"]),
           flush=True)
     end = time.monotonic() + a.hold
     while not os.path.exists(os.path.join(a.dir, "go")) and time.monotonic() < end:
@@ -311,7 +314,7 @@ async def watch_barrier(a, t0):
 async def main_async(a):
     a.release = asyncio.Event()
     a.all_in = asyncio.Event()
-    a.held = a.ready = a.gone = 0
+    a.held = a.ready = a.ready_tls = a.gone = 0
     a.open_now = a.peak = 0
     a.barrier = lambda c: barrier(a, c)
     if a.rate:
