@@ -205,8 +205,15 @@ async def session(a, kind, rnd, stats):
     try:
         # spread the connection burst over --ramp seconds, or --rate a second
         await asyncio.sleep(a.start_at(rnd))
-        await c.open(a.tls_port if tls else a.plain_port)
-        await c.login(tls)
+        a.started += 1
+        if a.together:
+            # a session stuck before the barrier fails instead of holding
+            # up the others
+            await asyncio.wait_for(c.open(a.tls_port if tls else a.plain_port), a.login_timeout)
+            await asyncio.wait_for(c.login(tls), a.login_timeout)
+        else:
+            await c.open(a.tls_port if tls else a.plain_port)
+            await c.login(tls)
         if a.together:
             await a.barrier(c)
             await asyncio.sleep(rnd.uniform(0, a.spread))
@@ -311,10 +318,18 @@ async def watch_barrier(a, t0):
     a.all_in.set()
 
 
+async def progress(a, t0, stats):
+    while True:
+        await asyncio.sleep(30)
+        print("ftpstress: %.0f s: %d started, %d logged in, %d open, %d failed"
+              % (time.monotonic() - t0, a.started, a.ready, a.open_now,
+                 sum(s["failed"] for s in stats.values())), flush=True)
+
+
 async def main_async(a):
     a.release = asyncio.Event()
     a.all_in = asyncio.Event()
-    a.held = a.ready = a.ready_tls = a.gone = 0
+    a.held = a.ready = a.ready_tls = a.gone = a.started = 0
     a.open_now = a.peak = 0
     a.barrier = lambda c: barrier(a, c)
     if a.rate:
@@ -336,6 +351,8 @@ async def main_async(a):
     deadline = t0 + a.timeout
     if a.together:
         a.watcher = asyncio.create_task(watch_barrier(a, t0))
+    if a.rate:
+        a.progress = asyncio.create_task(progress(a, t0, stats))
     if others:
         await asyncio.wait(others, timeout=a.timeout)
     while a.held < n_hold and time.monotonic() < deadline:
@@ -405,6 +422,8 @@ def main():
                    help="all sessions log in, wait for each other, then work")
     p.add_argument("--spread", type=float, default=0,
                    help="with --together: start the work within this many seconds")
+    p.add_argument("--login-timeout", type=float, default=600,
+                   help="with --together: seconds to connect, and to log in")
     p.add_argument("--hold", type=float, default=600,
                    help="seconds the held sessions wait for DIR/release "
                    "(and, with --together, the logged-in ones for DIR/go)")
