@@ -65,11 +65,15 @@ router_rules_nft ftpx --ports "21 2121" || fail "ruleset"
 topo_diagram
 on r "$CTL" server set "$S_ADDR4" pasv "$RANGE" || fail "ftpxctl server set"
 big=(--conf max_clients=0 --conf max_per_ip=0 --conf idle_session_timeout=900)
-# paced: the first sessions wait for the last; no per-command log lines
-[ -n "$RATE" ] && big+=(--conf idle_session_timeout=3600 --conf log_ftp_protocol=NO --conf debug_ssl=NO)
-server_start vsftpd --family 4 --pasv 40000-49999 "${big[@]}" || fail "vsftpd plain"
+# paced: the first sessions wait for the last
+[ -n "$RATE" ] && big+=(--conf idle_session_timeout=3600)
+quiet=()
+# no per-command log lines from the plain server of a paced run
+[ -n "$RATE" ] && quiet=(--conf log_ftp_protocol=NO)
+server_start vsftpd --family 4 --pasv 40000-49999 "${big[@]}" "${quiet[@]}" || fail "vsftpd plain"
 server_start vsftpd --family 4 --tls explicit --port 2121 --pasv "$RANGE" --reuse no \
 	"${big[@]}" || fail "vsftpd explicit TLS"
+tls_log=$SERVER_LOG
 
 tmp=$(ftpx_tmpdir)
 mkdir -p "$FTPX_OUT/stress"
@@ -178,6 +182,10 @@ for k in plain-pasv plain-port ftps-pasv; do
 	check_eq "wave 1: every $k session transferred the right bytes" "$got" True
 done
 rounds=$(jq_py "$W/report.json" "d['stats'].get('churn', {}).get('rounds', 0)")
+if [ -n "$RATE" ]; then
+	cp "$tls_log" "$FTPX_OUT/stress/71-stress-vsftpd-tls.log"
+	cp "$W/report.json" "$FTPX_OUT/stress/71-stress-wave1.json"
+fi
 echo "churn: $rounds transfers by the looping sessions" | tee -a "$summary"
 for k in plain-pasv plain-port ftps-pasv abort reset hold-login hold-pasv hold-ftps churn; do
 	jq_py "$W/report.json" "'$k: %(sessions)d sessions, %(ok)d ended as asked, %(failed)d failed, %(unfinished)d unfinished' % d['stats']['$k'] if '$k' in d['stats'] else ''"

@@ -158,15 +158,25 @@ async def read_all(r, limit=None):
 
 async def retr_pasv(a, c, name, tls=False):
     host, port = await c.pasv()
-    # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing to
-    # let it through fails here instead of after the kernel's two minutes
-    dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
-    c.w.write(("RETR %s\r\n" % name).encode())
-    await c.w.drain()
-    await c.reply(1)
-    if tls:
-        # the server starts TLS on the data connection after its 1xx
-        await dw.start_tls(tls_ctx())
+    step = "data connection"
+    try:
+        # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing
+        # to let it through fails here instead of after the kernel's two
+        # minutes
+        dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+        step = "RETR"
+        c.w.write(("RETR %s\r\n" % name).encode())
+        await c.w.drain()
+        await c.reply(1)
+        if tls:
+            # the server starts TLS on the data connection after its 1xx
+            step = "data TLS"
+            await dw.start_tls(tls_ctx())
+        step = "data"
+    except Exception as e:
+        raise Fail("%s to port %d, from %s: %s: %s" % (
+            step, port, dw.get_extra_info("sockname")[1] if step != "data connection" else "-",
+            type(e).__name__, e))
     digest, _ = await read_all(dr)
     dw.close()
     await c.reply(2)
@@ -282,7 +292,7 @@ async def session(a, kind, rnd, stats):
     except Exception as e:  # every failure is reported by kind
         stats["failed"] += 1
         msg = "%s: %s" % (type(e).__name__, e)
-        if len(stats["errors"]) < 5:
+        if len(stats["errors"]) < 20:
             stats["errors"].append(msg[:160])
         if kind in HOLDING:
             a.held += 1  # counted as in place, or the case would wait forever
