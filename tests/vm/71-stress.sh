@@ -40,15 +40,20 @@ T=$here/../lib/tools
 CTL=$FTPX_TOP/userspace/ftpxctl
 N=${FTPX_STRESS_SESSIONS:-60}
 N2=${FTPX_STRESS_WAVE2:-16}
+RANGE=50000-50031
+GATES=32
 RATE=${FTPX_STRESS_RATE:-}
 TMO=${FTPX_STRESS_TIMEOUT:-600}
 start=(--ramp "${FTPX_STRESS_RAMP:-5}")
 if [ -n "$RATE" ]; then
-	start=(--rate "$RATE" --together --spread "${FTPX_STRESS_SPREAD:-60}")
+	# vsftpd picks a free passive port at random, 10 tries: with 32 ports
+	# the hundreds of FTPS transfers of a paced run got a PASV refused (the
+	# server's "500 OOPS" in clear text on the TLS control connection). 64
+	# ports are within nf_ftpx's default gate_max.
+	RANGE=50000-50063 GATES=64
+	start=(--rate "$RATE" --together --spread "${FTPX_STRESS_SPREAD:-120}" --round-timeout 60)
 	TMO=${FTPX_STRESS_TIMEOUT:-$(awk -v n="$N" -v r="$RATE" 'BEGIN { printf "%d", n / r + 900 }')}
 fi
-RANGE=50000-50031
-GATES=32
 server_available vsftpd || skip "vsftpd not installed"
 require_cmd conntrack
 [ -x "$CTL" ] || skip "userspace/ftpxctl not built"

@@ -157,9 +157,10 @@ async def read_all(r, limit=None):
 
 
 async def retr_pasv(a, c, name, tls=False):
-    host, port = await c.pasv()
-    step = "data connection"
+    step, port = "PASV", 0
     try:
+        host, port = await c.pasv()
+        step = "data connection"
         # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing
         # to let it through fails here instead of after the kernel's two
         # minutes
@@ -175,7 +176,7 @@ async def retr_pasv(a, c, name, tls=False):
         step = "data"
     except Exception as e:
         raise Fail("%s to port %d, from %s: %s: %s" % (
-            step, port, dw.get_extra_info("sockname")[1] if step != "data connection" else "-",
+            step, port, dw.get_extra_info("sockname")[1] if step not in ("PASV", "data connection") else "-",
             type(e).__name__, e))
     digest, _ = await read_all(dr)
     dw.close()
@@ -277,7 +278,7 @@ async def session(a, kind, rnd, stats):
             rounds = 0
             while not a.release.is_set():
                 try:
-                    await asyncio.wait_for(retr_pasv(a, c, FILES[0]), 20)
+                    await asyncio.wait_for(retr_pasv(a, c, FILES[0]), a.round_timeout)
                     rounds += 1
                     await asyncio.sleep(0.05)
                 except Exception:
@@ -432,6 +433,8 @@ def main():
                    help="all sessions log in, wait for each other, then work")
     p.add_argument("--spread", type=float, default=0,
                    help="with --together: start the work within this many seconds")
+    p.add_argument("--round-timeout", type=float, default=20,
+                   help="seconds a churn round (PASV + RETR) may take")
     p.add_argument("--login-timeout", type=float, default=600,
                    help="with --together: seconds to connect, and to log in")
     p.add_argument("--hold", type=float, default=600,
