@@ -46,10 +46,10 @@ RATE=${FTPX_STRESS_RATE:-}
 TMO=${FTPX_STRESS_TIMEOUT:-600}
 start=(--ramp "${FTPX_STRESS_RAMP:-5}")
 if [ -n "$RATE" ]; then
-	# vsftpd picks a free passive port at random, 10 tries: with 32 ports
-	# the hundreds of FTPS transfers of a paced run got a PASV refused (the
-	# server's "500 OOPS" in clear text on the TLS control connection). 64
-	# ports are within nf_ftpx's default gate_max.
+	# vsftpd tries 9 random ports of its passive range, then ends the
+	# session (die "vsf_sysutil_bind"; the client reads a record that is
+	# not TLS): 32 ports were too few for the FTPS transfers of a paced run
+	# (a third of the PASVs failed so). 64 are within nf_ftpx's gate_max.
 	RANGE=50000-50063 GATES=64
 	start=(--rate "$RATE" --together --spread "${FTPX_STRESS_SPREAD:-120}" --round-timeout 60)
 	TMO=${FTPX_STRESS_TIMEOUT:-$(awk -v n="$N" -v r="$RATE" 'BEGIN { printf "%d", n / r + 900 }')}
