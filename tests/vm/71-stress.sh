@@ -49,7 +49,7 @@ if [ -n "$RATE" ]; then
 	# vsftpd tries 9 random ports of its passive range, then ends the
 	# session (die "vsf_sysutil_bind"; the client reads a record that is
 	# not TLS): 32 ports were too few for the FTPS transfers of a paced run
-	# (a third of the PASVs failed so). 64 are within nf_ftpx's gate_max.
+	# (up to 74 of 178 PASVs failed so). 64 are within nf_ftpx's gate_max.
 	RANGE=50000-50063 GATES=64
 	start=(--rate "$RATE" --together --spread "${FTPX_STRESS_SPREAD:-120}" --round-timeout 60)
 	TMO=${FTPX_STRESS_TIMEOUT:-$(awk -v n="$N" -v r="$RATE" 'BEGIN { printf "%d", n / r + 900 }')}
