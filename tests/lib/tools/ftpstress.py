@@ -3,10 +3,11 @@
 
   ftpstress.py --host H --plain-port P --tls-port P --root DIR --dir DIR
                [--n N] [--mix KIND=WEIGHT,...] [--seed S] [--timeout S]
-               [--client-addr A]
+               [--client-addr A] [--ramp S | --rate R] [--together --spread S]
 
 One asyncio task per session, all started at once (N connections open
-together). Each session draws a kind from the mix:
+together), spread over --ramp seconds or started --rate per second. Each
+session draws a kind from the mix:
 
   plain-pasv   login, PASV, RETR a file, check its SHA-256, QUIT
   plain-port   the same in active mode (PORT, a listener in this process)
@@ -28,6 +29,14 @@ have to end. Held sessions write DIR/held once every held session is in
 place and everything else has ended; the final report is DIR/report.json
 (per kind: sessions, ok, failed, first errors) and the exit status is 0
 when no completing session failed.
+
+--together makes every session, whatever its kind, first connect and log in
+(TLS for the FTPS kinds) and then wait until all N are logged in at once:
+DIR/together (JSON: logged in, control connections open, seconds) says so,
+and the sessions go on when DIR/go appears (the caller counts what the
+router holds meanwhile) or --hold seconds passed; each then starts its kind's
+work after a random delay of up to --spread seconds. A session that failed
+before the barrier counts as a failure of its kind and does not hold it up.
 """
 import argparse
 import asyncio
@@ -65,6 +74,8 @@ class Ctl:
         self.a = a
         self.r = self.w = None
         self.counted = False
+        self.at_barrier = False
+        self.tls = False
 
     async def open(self, port):
         self.r, self.w = await asyncio.open_connection(self.a.host, port)
@@ -146,16 +157,27 @@ async def read_all(r, limit=None):
 
 
 async def retr_pasv(a, c, name, tls=False):
-    host, port = await c.pasv()
-    # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing to
-    # let it through fails here instead of after the kernel's two minutes
-    dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
-    c.w.write(("RETR %s\r\n" % name).encode())
-    await c.w.drain()
-    await c.reply(1)
-    if tls:
-        # the server starts TLS on the data connection after its 1xx
-        await dw.start_tls(tls_ctx())
+    step, port = "PASV", 0
+    try:
+        host, port = await c.pasv()
+        step = "data connection"
+        # SYNs are retried at 1, 3, 7, 15 s: a data connection with nothing
+        # to let it through fails here instead of after the kernel's two
+        # minutes
+        dr, dw = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+        step = "RETR"
+        c.w.write(("RETR %s\r\n" % name).encode())
+        await c.w.drain()
+        await c.reply(1)
+        if tls:
+            # the server starts TLS on the data connection after its 1xx
+            step = "data TLS"
+            await dw.start_tls(tls_ctx())
+        step = "data"
+    except Exception as e:
+        raise Fail("%s to port %d, from %s: %s: %s" % (
+            step, port, dw.get_extra_info("sockname")[1] if step not in ("PASV", "data connection") else "-",
+            type(e).__name__, e))
     digest, _ = await read_all(dr)
     dw.close()
     await c.reply(2)
@@ -190,12 +212,22 @@ async def retr_port(a, c, name):
 
 async def session(a, kind, rnd, stats):
     c = Ctl(a)
-    tls = kind in ("ftps-pasv", "hold-ftps")
+    tls = c.tls = kind in ("ftps-pasv", "hold-ftps")
     try:
-        # spread the connection burst over --ramp seconds
-        await asyncio.sleep(rnd.uniform(0, a.ramp))
-        await c.open(a.tls_port if tls else a.plain_port)
-        await c.login(tls)
+        # spread the connection burst over --ramp seconds, or --rate a second
+        await asyncio.sleep(a.start_at(rnd))
+        a.started += 1
+        if a.together:
+            # a session stuck before the barrier fails instead of holding
+            # up the others
+            await asyncio.wait_for(c.open(a.tls_port if tls else a.plain_port), a.login_timeout)
+            await asyncio.wait_for(c.login(tls), a.login_timeout)
+        else:
+            await c.open(a.tls_port if tls else a.plain_port)
+            await c.login(tls)
+        if a.together:
+            await a.barrier(c)
+            await asyncio.sleep(rnd.uniform(0, a.spread))
         if kind in ("plain-pasv", "ftps-pasv"):
             await retr_pasv(a, c, rnd.choice(FILES), tls)
         elif kind == "plain-port":
@@ -246,7 +278,7 @@ async def session(a, kind, rnd, stats):
             rounds = 0
             while not a.release.is_set():
                 try:
-                    await asyncio.wait_for(retr_pasv(a, c, FILES[0]), 20)
+                    await asyncio.wait_for(retr_pasv(a, c, FILES[0]), a.round_timeout)
                     rounds += 1
                     await asyncio.sleep(0.05)
                 except Exception:
@@ -261,18 +293,62 @@ async def session(a, kind, rnd, stats):
     except Exception as e:  # every failure is reported by kind
         stats["failed"] += 1
         msg = "%s: %s" % (type(e).__name__, e)
-        if len(stats["errors"]) < 5:
+        if len(stats["errors"]) < 20:
             stats["errors"].append(msg[:160])
         if kind in HOLDING:
             a.held += 1  # counted as in place, or the case would wait forever
+        if a.together and not c.at_barrier:
+            a.gone += 1  # the others do not wait for this one
     finally:
         c.close()
 
 
+async def barrier(a, c):
+    """Wait, logged in, until every session is logged in or gone."""
+    c.at_barrier = True
+    a.ready += 1
+    a.ready_tls += c.tls
+    await a.all_in.wait()
+
+
+async def watch_barrier(a, t0):
+    while a.ready + a.gone < a.n:
+        await asyncio.sleep(0.2)
+    info = {"logged_in": a.ready, "tls": a.ready_tls, "failed_before": a.gone, "open": a.open_now,
+            "seconds": round(time.monotonic() - t0, 1)}
+    with open(os.path.join(a.dir, "together.tmp"), "w") as f:
+        json.dump(info, f)
+    os.rename(os.path.join(a.dir, "together.tmp"), os.path.join(a.dir, "together"))
+    print("ftpstress: %d sessions (%d over TLS) logged in at once (%d control connections "
+          "open, %d failed before) after %.1f s"
+          % (a.ready, a.ready_tls, a.open_now, a.gone, info["seconds"]),
+          flush=True)
+    end = time.monotonic() + a.hold
+    while not os.path.exists(os.path.join(a.dir, "go")) and time.monotonic() < end:
+        await asyncio.sleep(0.2)
+    a.all_in.set()
+
+
+async def progress(a, t0, stats):
+    while True:
+        await asyncio.sleep(30)
+        print("ftpstress: %.0f s: %d started, %d logged in, %d open, %d failed"
+              % (time.monotonic() - t0, a.started, a.ready, a.open_now,
+                 sum(s["failed"] for s in stats.values())), flush=True)
+
+
 async def main_async(a):
     a.release = asyncio.Event()
-    a.held = 0
+    a.all_in = asyncio.Event()
+    a.held = a.ready = a.ready_tls = a.gone = a.started = 0
     a.open_now = a.peak = 0
+    a.barrier = lambda c: barrier(a, c)
+    if a.rate:
+        # session i starts at i/rate: the server forks at a pace it can take
+        slot = iter(range(a.n))
+        a.start_at = lambda rnd: next(slot) / a.rate
+    else:
+        a.start_at = lambda rnd: rnd.uniform(0, a.ramp)
     rel = os.path.join(a.dir, "release")
     a.unloading = lambda: os.path.exists(os.path.join(a.dir, "unloading"))
     rnd = random.Random(a.seed)
@@ -284,6 +360,10 @@ async def main_async(a):
     others = [t for t, k in zip(tasks, plan) if k not in HOLDING]
     t0 = time.monotonic()
     deadline = t0 + a.timeout
+    if a.together:
+        a.watcher = asyncio.create_task(watch_barrier(a, t0))
+    if a.rate:
+        a.progress = asyncio.create_task(progress(a, t0, stats))
     if others:
         await asyncio.wait(others, timeout=a.timeout)
     while a.held < n_hold and time.monotonic() < deadline:
@@ -347,8 +427,19 @@ def main():
                    help="seconds for the completing sessions")
     p.add_argument("--ramp", type=float, default=0,
                    help="start the sessions at random times in this many seconds")
+    p.add_argument("--rate", type=float, default=0,
+                   help="start this many sessions a second (instead of --ramp)")
+    p.add_argument("--together", action="store_true",
+                   help="all sessions log in, wait for each other, then work")
+    p.add_argument("--spread", type=float, default=0,
+                   help="with --together: start the work within this many seconds")
+    p.add_argument("--round-timeout", type=float, default=20,
+                   help="seconds a churn round (PASV + RETR) may take")
+    p.add_argument("--login-timeout", type=float, default=600,
+                   help="with --together: seconds to connect, and to log in")
     p.add_argument("--hold", type=float, default=600,
-                   help="seconds the held sessions wait for DIR/release")
+                   help="seconds the held sessions wait for DIR/release "
+                   "(and, with --together, the logged-in ones for DIR/go)")
     a = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
