@@ -5,7 +5,9 @@
  * PORT/EPRT/227/229 each create one expectation: source pinned to the peer
  * of whoever advertised the address, source port wildcard, destination the
  * advertised endpoint as the peer will see it. The connection it admits is
- * RELATED and carries helper "ftpx", so `ct helper "ftpx"` rules match it.
+ * RELATED; `ct helper "ftpx"` (nft) and `-m helper` (iptables) match it by
+ * its master's helper. It also carries helper "ftpx" itself, which
+ * `conntrack -L` shows; ftpx_help() returns at once for such connections.
  *
  * Passive-range gating: for an encrypted session whose server has a passive
  * range configured, one expectation per port of the range admits only the

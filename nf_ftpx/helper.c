@@ -435,7 +435,7 @@ int ftpx_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	/* Module unload: create nothing more (see ftpx_exit). */
 	if (unlikely(READ_ONCE(ftpx_exiting)))
 		return NF_ACCEPT;
-	/* Data connections carry "ftpx" only so rules can match it. */
+	/* Data connections carry "ftpx" for conntrack -L; nothing to do. */
 	if (ct->master)
 		return NF_ACCEPT;
 
