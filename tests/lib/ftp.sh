@@ -21,7 +21,10 @@ _FTPX_FTP_SH=1
 : "${FTPX_CERT_DIR:=${TMPDIR:-/tmp}/ftpx-cert}"
 # seconds a client may take for one transfer before it counts as failed
 : "${FTPX_XFER_TIMEOUT:=15}"
-# how long a server may take to listen (TCG guests are slow)
+# how long a server may take to listen (TCG guests are slow), for the
+# default case limit; scaled like the case limits (FTPX_CASE_TIMEOUT / 300 s:
+# side by side, and four times on the debug kernel, where proftpd and
+# pure-ftpd took over 30 s to listen)
 : "${FTPX_START_TIMEOUT_MS:=10000}"
 
 SERVER_PIDS=()
@@ -184,7 +187,8 @@ server_start() {
 	"_start_$type" "$fam" "$tls" "$port" "$pasv" "$masq" "$reuse" "$ccc" "${extra[@]}" || rc=$?
 	[ $rc -ne 0 ] && return $rc
 	SERVER_PIDS+=("$SERVER_PID")
-	if ! busywait "$FTPX_START_TIMEOUT_MS" _listening "$NS_S" "$port" "$SERVER_PID"; then
+	if ! busywait $((FTPX_START_TIMEOUT_MS * ${FTPX_CASE_TIMEOUT:-300} / 300)) \
+		_listening "$NS_S" "$port" "$SERVER_PID"; then
 		echo "server $type (pid $SERVER_PID) did not listen on port $port" >&2
 		server_log_tail 30 >&2
 		return 1
