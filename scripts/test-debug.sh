@@ -124,11 +124,22 @@ for f in tests/vm/*.sh; do
 	n=$(basename "$f" .sh)
 	for g in "${globs[@]}"; do
 		# shellcheck disable=SC2053 # $g is a glob on purpose
-		if [[ $n == $g || $n.sh == $g ]]; then cases+=("$n"); break; fi
+		[[ $n == $g || $n.sh == $g ]] || continue
+		# packaging, not kernel behaviour: dkms.conf builds only for
+		# Debian's kernels (BUILD_EXCLUSIVE_KERNEL), not this one
+		if [ "$n" = 60-dkms ]; then
+			result SKIP "[$kver] $n (dkms.conf's BUILD_EXCLUSIVE_KERNEL excludes the debug kernel)"
+		else
+			cases+=("$n")
+		fi
+		break
 	done
 done
 [ ${#cases[@]} -lt "$lanes" ] && lanes=${#cases[@]}
-[ "$lanes" -ge 1 ] || { result FAIL "no case matches FTPX_TESTS=${FTPX_TESTS:-}"; summary; }
+if [ "$lanes" -lt 1 ]; then
+	[ "$skip" -gt 0 ] || result FAIL "no case matches FTPX_TESTS=${FTPX_TESTS:-}"
+	summary
+fi
 echo "== tests in $lanes VM(s) running $kver: ${#cases[@]} cases${FTPX_TESTS:+ (FTPX_TESTS=$FTPX_TESTS)}"
 t0=$SECONDS
 pids=()
