@@ -82,7 +82,8 @@ export FTPX_VM_CPU=${FTPX_VM_CPU:-max}
 # Under TCG on a loaded host a vCPU can stall for tens of seconds (seen: soft
 # lockups of 26 and 52 s in migration/N and swapper while booting, before any
 # case ran). The soft-lockup report fires at twice watchdog_thresh: 120 s.
-export FTPX_VM_APPEND=${FTPX_VM_APPEND:-watchdog_thresh=60}
+# The same stalls set off RCU's stall report (21 s) while booting: 120 s.
+export FTPX_VM_APPEND=${FTPX_VM_APPEND:-watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=120}
 export FTPX_CASE_TIMEOUT=${FTPX_CASE_TIMEOUT:-1200}
 logs=$top/build/$kver/logs
 mkdir -p "$logs"
