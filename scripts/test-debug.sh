@@ -29,6 +29,8 @@ t_start=$SECONDS
 
 # shellcheck source=tests/lib/tally.sh
 . "$top/tests/lib/tally.sh"
+# shellcheck source=tests/lib/select.sh
+. "$top/tests/lib/select.sh"
 summary() {
 	echo "== summary"
 	echo "debug run: $((SECONDS - t_start)) s in all"
@@ -119,22 +121,17 @@ fi
 lanes=${FTPX_DEBUG_LANES:-2}
 [ "$lanes" -ge 1 ] 2>/dev/null || { echo "FTPX_DEBUG_LANES=$lanes: not a number >= 1" >&2; exit 2; }
 [ "$lanes" -gt 1 ] && export FTPX_VM_SMP=${FTPX_VM_SMP:-1}
-read -ra globs <<< "${FTPX_TESTS:-*}"
 cases=()
 for f in tests/vm/*.sh; do
+	ftpx_selected "$f" || continue
 	n=$(basename "$f" .sh)
-	for g in "${globs[@]}"; do
-		# shellcheck disable=SC2053 # $g is a glob on purpose
-		[[ $n == $g || $n.sh == $g ]] || continue
-		# packaging, not kernel behaviour: dkms.conf builds only for
-		# Debian's kernels (BUILD_EXCLUSIVE_KERNEL), not this one
-		if [ "$n" = 60-dkms ]; then
-			result SKIP "[$kver] $n (dkms.conf's BUILD_EXCLUSIVE_KERNEL excludes the debug kernel)"
-		else
-			cases+=("$n")
-		fi
-		break
-	done
+	# packaging, not kernel behaviour: dkms.conf builds only for
+	# Debian's kernels (BUILD_EXCLUSIVE_KERNEL), not this one
+	if [ "$n" = 60-dkms ]; then
+		result SKIP "[$kver] $n (dkms.conf's BUILD_EXCLUSIVE_KERNEL excludes the debug kernel)"
+	else
+		cases+=("$n")
+	fi
 done
 [ ${#cases[@]} -lt "$lanes" ] && lanes=${#cases[@]}
 if [ "$lanes" -lt 1 ]; then

@@ -7,22 +7,14 @@ set -uo pipefail
 # shellcheck source=SCRIPTDIR/runner.sh
 . "$(dirname "$0")/runner.sh"
 
-selected() {
-	local name=${1##*/} g globs
-	[ -z "${FTPX_TESTS:-}" ] && return 0
-	read -ra globs <<< "$FTPX_TESTS" # (read does not expand them as globs)
-	for g in "${globs[@]}"; do
-		# shellcheck disable=SC2053 # $g is a glob on purpose
-		[[ $name == $g || ${name%.sh} == $g ]] && return 0
-	done
-	return 1
-}
+# shellcheck source=SCRIPTDIR/select.sh
+. "$(dirname "$0")/select.sh"
 
 mkdir -p "$FTPX_OUT"
 : > "$FTPX_OUT/results"
 echo "suite: kernel $(uname -r)"
 for f in "$FTPX_TOP"/tests/vm/*.sh; do
-	selected "$f" || continue
+	ftpx_selected "$f" || continue
 	if [ -x "$f" ]; then
 		ftpx_run_case "$f"
 	else # a case nobody can run must not pass unnoticed
