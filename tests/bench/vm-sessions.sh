@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$BENCH_QUICK" = 1 ]; then
 	ROUNDS=1 SECS=1 CONC="1"
 else
-	ROUNDS=${FTPX_BENCH_ROUNDS:-3} SECS=6 CONC="1 8 64"
+	ROUNDS=${FTPX_BENCH_ROUNDS:-3} SECS=${FTPX_BENCH_SECS:-6} CONC="1 8 64"
 fi
 bench_modules || fail "modules"
 topo_setup c

@@ -7,7 +7,10 @@ Logs in (anonymous), protects data (PROT P) unless plain, writes the
 control connection's local port to DIR/cport, then serves requests: for
 each N = 1, 2, ... it waits for the file DIR/goN (content: a file name to
 RETR, or "quit"), transfers it with EPSV and writes "ok BYTES" or
-"fail REASON" to DIR/resN. Data connections resume the control
+"fail REASON" to DIR/resN. While it waits it sends NOOP every 15 s, as
+FTP clients' keepalives do: the test servers end a session idle for 60 s
+(idle_session_timeout in tests/lib/ftp.sh), and on a slow kernel the checks
+a case runs between two transfers take longer than that. Data connections resume the control
 connection's TLS session (vsftpd's require_ssl_reuse). "plain" sends no
 AUTH at all: a cleartext control connection that just stays open.
 """
@@ -30,9 +33,13 @@ def put(path, text):
     os.rename(path + ".tmp", path)
 
 
-def wait_for(path):
+def wait_for(path, keepalive=None):
+    last = time.monotonic()
     while not os.path.exists(path):
         time.sleep(0.05)  # poll: the test writes it when it wants
+        if keepalive and time.monotonic() - last >= 15:
+            keepalive()
+            last = time.monotonic()
     with open(path) as f:
         return f.read().strip()
 
@@ -58,11 +65,23 @@ def main():
     ftp.tls_session = ftp.sock.session
     put(os.path.join(d, "cport"), str(ftp.sock.getsockname()[1]))
     n = 0
+    gone = None  # why the session ended while it waited, if it did
     while True:
         n += 1
-        what = wait_for(os.path.join(d, "go%d" % n))
+        go = os.path.join(d, "go%d" % n)
+        if gone:
+            what = wait_for(go)
+        else:
+            try:
+                what = wait_for(go, lambda: ftp.voidcmd("NOOP"))
+            except (OSError, EOFError, ftplib.Error) as e:
+                gone = "keepalive %s: %s" % (type(e).__name__, e)
+                what = wait_for(go)
         if what == "quit":
             break
+        if gone:
+            put(os.path.join(d, "res%d" % n), "fail " + gone)
+            continue
         got = bytearray()
         try:
             ftp.retrbinary("RETR " + what, got.extend)
