@@ -189,7 +189,8 @@ echo "their slab object sizes (/sys/kernel/slab/*/slab_size), divided by the ses
 echo "extensions (kmalloc'd: helper data, NAT, seqadj) are not in it. Guest slab per session is the growth"
 echo "of the guest's Slab line, which also holds both ends' sockets. Setup rate: sessions/s of the second"
 echo "and of the last tenth of the sessions (the first tenth ends the initial burst); it must not drop as"
-echo "the tables fill."
+echo "the tables fill. The setups ran one after the other in one guest, in the order: $(g scale.order)"
+echo "(FTPX_BENCH_SCALE_ORDER; the second finds what the first left behind)."
 echo
 echo "| helper | sessions | failed | conntrack entries | expectations | router B/session | of it nf_ftpx session | guest slab B/session | setup/s overall | second tenth | last tenth |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -31,7 +31,12 @@ tmp=$(ftpx_tmpdir)
 obj_size() { cat "/sys/kernel/slab/$1/slab_size" 2>/dev/null || echo 0; }
 slab_total() { awk '$1 == "Slab:" { print $2 * 1024 }' /proc/meminfo; }
 
-for setup in ftpx intree; do
+# FTPX_BENCH_SCALE_ORDER: the order of the setups in the one guest (the
+# second one finds the memory, sockets and tables the first one left)
+order=${FTPX_BENCH_SCALE_ORDER:-ftpx intree}
+bench_row scale order "$order"
+for setup in $order; do
+	case $setup in ftpx | intree) ;; *) fail "FTPX_BENCH_SCALE_ORDER: unknown setup $setup" ;; esac
 	bench_rules "$setup" || fail "rules"
 	ip netns exec "$NS_S" bash -c "ulimit -n $((2 * N + 1024)); exec $FTPX_PYTHON $BENCH_DIR/scale.py server 0.0.0.0 21 $S_ADDR4" \
 		> "$tmp/srv-$setup.log" 2>&1 &
