@@ -45,6 +45,11 @@ summary() {
 	exit
 }
 
+# the test tools and servers (proftpd and pure-ftpd are unpacked into
+# .cache/servers, which a fresh clone does not have), as tests/run.sh does
+echo "== deps (scripts/deps.sh)"
+if scripts/deps.sh; then result PASS "deps"; else result FAIL "deps"; summary; fi
+
 echo "== debug kernel (scripts/debug-kernel/build.sh)"
 t0=$SECONDS
 kernel=$(scripts/debug-kernel/build.sh | tail -n 1)
