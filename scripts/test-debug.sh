@@ -147,24 +147,29 @@ fi
 echo "== tests in $lanes VM(s) running $kver: ${#cases[@]} cases${FTPX_TESTS:+ (FTPX_TESTS=$FTPX_TESTS)}"
 t0=$SECONDS
 pids=()
-# Lanes are filled by weight, the heaviest cases first, each into the lane
-# with the least so far; a lane runs its cases in name order. The matrix
-# cases and 32-attach took 800-1200 s each on this kernel, the others
-# 15-300 s (docs/testing.md), so dealing cases out in turn would leave
-# one lane about 30 min behind the other.
-heavy='^(30-matrix-|32-attach|41-ftps-matrix|42-ftps-matrix)'
+# Lanes are filled by the cases' times on this kernel (seconds, from the
+# whole run of 2026-12-07 in two 1-vCPU lanes; a case not listed counts
+# 150): the longest first, each into the lane with the least so far, and a
+# lane runs its cases in name order. Dealing the cases out in turn left one
+# lane about 30 min behind the other.
+declare -A secs=([00-harness-ftpx]=7 [00-harness-load]=6
+	[20-core-commands]=106 [21-core-replies]=62 [30-matrix-ab]=377
+	[30-matrix-cd]=404 [30-matrix-servers]=389 [31-coexist]=146 [32-attach]=311
+	[33-params]=116 [34-intree-weak]=151 [41-ftps-matrix]=300
+	[42-ftps-matrix-proftpd]=314 [43-ftps-gate]=206 [44-ftps-opaque]=98
+	[45-ftps-two-nats]=175 [50-hint-e2e]=222 [51-hint-refuse-restart]=165
+	[52-hint-config-local]=86 [61-examples-home]=97 [62-examples-lan]=101
+	[63-examples-cloud]=109 [64-examples-firewall]=167 [70-unload-live]=59
+	[71-stress]=296 [73-netlink-hammer]=28 [74-hint-kill-load]=186
+	[75-gate-handover]=72 [85-ha]=207)
 declare -a load=() lane_of=()
 for ((l = 0; l < lanes; l++)); do load[l]=0; done
-for pass in heavy light; do
-	for ((i = 0; i < ${#cases[@]}; i++)); do
-		if [[ ${cases[i]} =~ $heavy ]]; then w=1000; [ $pass = heavy ] || continue
-		else w=150; [ $pass = light ] || continue; fi
-		best=0
-		for ((l = 1; l < lanes; l++)); do [ "${load[l]}" -lt "${load[best]}" ] && best=$l; done
-		lane_of[i]=$best
-		load[best]=$((load[best] + w))
-	done
-done
+while read -r w i; do
+	best=0
+	for ((l = 1; l < lanes; l++)); do [ "${load[l]}" -lt "${load[best]}" ] && best=$l; done
+	lane_of[i]=$best
+	load[best]=$((load[best] + w))
+done < <(for ((i = 0; i < ${#cases[@]}; i++)); do echo "${secs[${cases[i]}]:-150} $i"; done | sort -k1,1nr -k2,2n)
 for ((l = 0; l < lanes; l++)); do
 	mine=()
 	for ((i = 0; i < ${#cases[@]}; i++)); do [ "${lane_of[i]}" -eq "$l" ] && mine+=("${cases[i]}"); done
