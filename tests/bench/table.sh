@@ -222,7 +222,7 @@ for n in $conc; do
 	[ "$(verdict "$r" ">=" 1)" = "**missed**" ] || continue
 	miss=1
 	case $(spread "$(g sessions.rounds.ftpx.$n)" "$(g sessions.rounds.intree.$n)") in
-	overlap) why="the rounds of the two setups overlap (see the rounds column): the difference is within the round-to-round noise of the emulated guest on a shared host, not shown to be real" ;;
+	overlap) why="the rounds of the two setups overlap (see the rounds column): the difference is within the round-to-round noise of the emulated guest (the same setup varies more between rounds than the medians differ), not shown to be real" ;;
 	apart) why="the rounds do not overlap: nf_ftpx was slower in every round (the forward drops in the CPU table tell whether data connections had to retry a SYN)" ;;
 	*) why="too few rounds to tell noise from a difference" ;;
 	esac
@@ -232,7 +232,7 @@ dr=$(ratio "$(g datapath.mibs.gate)" "$(g datapath.mibs.static)" 3)
 if [ "$(verdict "$dr" ">=" 0.97)" = "**missed**" ]; then
 	miss=1
 	case $(spread "$(g datapath.rounds.gate)" "$(g datapath.rounds.static)") in
-	overlap) why="the rounds overlap: within the noise of the runs (TLS in an emulated CPU on a shared host); nf_ftpx does not look at data connections, only the forward rule that admits them differs" ;;
+	overlap) why="the rounds overlap: within the noise of the runs (TLS in an emulated CPU); nf_ftpx does not look at data connections, only the forward rule that admits them differs" ;;
 	apart) why="the rounds do not overlap: the gated transfers were slower in every round" ;;
 	*) why="too few rounds to tell noise from a difference" ;;
 	esac
