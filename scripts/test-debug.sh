@@ -15,8 +15,8 @@
 #
 # Environment: FTPX_TESTS="glob ..." runs only the matching tests/vm cases
 # (default: all); FTPX_CASE_TIMEOUT (s per 300 s of a case's own budget,
-# default 1800: the matrix cases take 7-13x their time on Debian's kernels,
-# 800-1200 s); FTPX_VM_TIMEOUT (s for the
+# default 1800: on a loaded host the matrix cases took up to 1000 s, 7-13x
+# their time on Debian's kernels); FTPX_VM_TIMEOUT (s for the
 # whole suite VM, default 21600); FTPX_VM_APPEND (default watchdog_thresh=60,
 # see below); FTPX_VM_MEM (MiB, default 2048: KASAN's
 # shadow and kmemleak's metadata); FTPX_VM_CPU (default max, see below);
