@@ -23,8 +23,8 @@ _FTPX_FTP_SH=1
 : "${FTPX_XFER_TIMEOUT:=15}"
 # how long a server may take to listen (TCG guests are slow), for the
 # default case limit; scaled like the case limits (FTPX_CASE_TIMEOUT / 300 s:
-# side by side, and four times on the debug kernel, where proftpd and
-# pure-ftpd took over 30 s to listen)
+# e.g. six times on the debug kernel, where proftpd and pure-ftpd took over
+# 30 s to listen)
 : "${FTPX_START_TIMEOUT_MS:=10000}"
 
 SERVER_PIDS=()

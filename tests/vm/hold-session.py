@@ -9,9 +9,9 @@ each N = 1, 2, ... it waits for the file DIR/goN (content: a file name to
 RETR, or "quit"), transfers it with EPSV and writes "ok BYTES" or
 "fail REASON" to DIR/resN. While it waits it sends NOOP every 15 s, as
 FTP clients' keepalives do: the test servers end a session idle for 60 s
-(idle_session_timeout in tests/lib/ftp.sh), and on a slow kernel the checks
-a case runs between two transfers take longer than that. Data connections resume the control
-connection's TLS session (vsftpd's require_ssl_reuse). "plain" sends no
+(idle_session_timeout in tests/lib/ftp.sh), and on a slow kernel the
+checks a case runs between two transfers take longer than that. Data
+connections resume the control connection's TLS session (vsftpd's require_ssl_reuse). "plain" sends no
 AUTH at all: a cleartext control connection that just stays open.
 """
 import ftplib
@@ -64,23 +64,24 @@ def main():
     ftp.prot_p()
     ftp.tls_session = ftp.sock.session
     put(os.path.join(d, "cport"), str(ftp.sock.getsockname()[1]))
+    gone = []  # why the session ended while it waited, if it did
+
+    def keepalive():
+        if gone:
+            return
+        try:
+            ftp.voidcmd("NOOP")
+        except (OSError, EOFError, ftplib.Error) as e:
+            gone.append("keepalive %s: %s" % (type(e).__name__, e))
+
     n = 0
-    gone = None  # why the session ended while it waited, if it did
     while True:
         n += 1
-        go = os.path.join(d, "go%d" % n)
-        if gone:
-            what = wait_for(go)
-        else:
-            try:
-                what = wait_for(go, lambda: ftp.voidcmd("NOOP"))
-            except (OSError, EOFError, ftplib.Error) as e:
-                gone = "keepalive %s: %s" % (type(e).__name__, e)
-                what = wait_for(go)
+        what = wait_for(os.path.join(d, "go%d" % n), keepalive)
         if what == "quit":
             break
         if gone:
-            put(os.path.join(d, "res%d" % n), "fail " + gone)
+            put(os.path.join(d, "res%d" % n), "fail " + gone[0])
             continue
         got = bytearray()
         try:
